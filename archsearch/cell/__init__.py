@@ -1,0 +1,1 @@
+"""The cell language: parse, print, validate, hash and exchange cells. Pure data, no torch."""

@@ -1,0 +1,1 @@
+"""The task suite: arith, xml, ptb and music."""
