@@ -1,1 +1,30 @@
-"""The task suite: arith, xml, ptb and music."""
+"""The task suite: arith, xml, ptb and music, registered by name.
+
+>>> import tasks
+>>> task = tasks.get("arith", preset="smoke", seed=0)
+>>> batch = next(task.train_batches(seed=1))
+
+See ``tasks/base.py`` for the contract (``Task``, ``Batch``, ``TaskConfig``)
+and each family's file for its data, metric and presets.
+"""
+
+from tasks.arith import ArithTask
+from tasks.base import PRESETS, Batch, Task, TaskConfig, TaskError
+from tasks.registry import TASKS, describe, get, names, register
+from tasks.xml import XmlTask
+
+register("arith", ArithTask)
+register("xml", XmlTask)
+
+__all__ = [
+    "PRESETS",
+    "TASKS",
+    "Batch",
+    "Task",
+    "TaskConfig",
+    "TaskError",
+    "describe",
+    "get",
+    "names",
+    "register",
+]
