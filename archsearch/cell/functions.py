@@ -59,12 +59,20 @@ FUNCTIONS: dict[str, Function] = {
         Function("blend", 3, template="({0} * {1} + (1.0 - {0}) * {2})", recipe_op="blend"),
         # operators
         Function(
-            "add", 2, commutative=True, template="({0} + {1})", operator="+",
+            "add",
+            2,
+            commutative=True,
+            template="({0} + {1})",
+            operator="+",
             recipe_op="elementwise_sum",
         ),
         Function("sub", 2, template="({0} - {1})", operator="-"),
         Function(
-            "mul", 2, commutative=True, template="({0} * {1})", operator="*",
+            "mul",
+            2,
+            commutative=True,
+            template="({0} * {1})",
+            operator="*",
             recipe_op="elementwise_prod",
         ),
         Function("neg", 1, template="(-{0})", operator="-"),
