@@ -1,0 +1,125 @@
+"""The paper's procedure (Jozefowicz, Zaremba and Sutskever, 2015), as we read it.
+
+- A list of the best ``list_size`` architectures (100 in the paper), seeded
+  with the LSTM and the GRU; the GRU is also the reference every score is
+  relative to.
+- Most steps pick a list member at random and mutate it into a valid cell not
+  seen before; the candidate meets the tasks in order, cheapest first, and is
+  dropped at the first task where its performance relative to the GRU falls
+  below ``threshold``, before the dearer tasks.
+- With probability ``reeval_probability`` a step instead re-evaluates a list
+  member on every task with ``reeval_trials`` new hyperparameter settings
+  (one lucky setting can flatter a cell; the best over all its settings counts).
+- A candidate that passes every task enters the list if it beats the worst
+  member; the list keeps the best by score (minimum relative performance).
+
+Our choices where the paper is silent: the threshold (0.9), the re-evaluation
+probability (0.1) and its trial count (twice the normal), uniform choice of
+the parent from the list.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from archsearch.search.base import Outcome, Proposal, Searcher
+from archsearch.space import mutate
+
+
+class JozefowiczSearch(Searcher):
+    name = "jozefowicz"
+
+    def __init__(
+        self,
+        *,
+        tasks: Sequence[str],
+        trials: int = 2,
+        seed: int = 0,
+        reference: str = "gru",
+        seeds: Sequence[str] = ("lstm", "gru"),
+        list_size: int = 100,
+        threshold: float = 0.9,
+        reeval_probability: float = 0.1,
+        reeval_trials: int | None = None,
+        directions: dict[str, bool] | None = None,
+    ) -> None:
+        super().__init__(
+            tasks=tasks, trials=trials, seed=seed, reference=reference, directions=directions
+        )
+        self.seed_names = list(seeds)
+        self.list_size = list_size
+        self.threshold = threshold
+        self.reeval_probability = reeval_probability
+        self.reeval_trials = reeval_trials or 2 * trials
+        self.members: list[str] = []
+        self.waiting: list[tuple[str, str]] = []  # (cell, task) outcomes awaiting the reference
+        self.reevals = 0
+
+    def propose(self) -> None:
+        if not self.members:
+            self.members = self.start(self.seed_names)
+            return
+        scored = [d for d in self.members if not math.isnan(self.score(d))]
+        if scored and self.rng.random() < self.reeval_probability:
+            self.reevals += 1
+            digest = self.rng.choice(scored)
+            for task in self.tasks:
+                self.enqueue(
+                    digest,
+                    task,
+                    purpose="reeval",
+                    trials=self.reeval_trials,
+                    seed=self.seed + self.reevals,
+                )
+            return
+        parent = self.rng.choice(self.members)
+        mutant = mutate(self.cell(parent), self.rng, seen=self.cells.keys())
+        digest = self.add_cell(mutant.cell, parent=mutant.parent, mutations=mutant.mutations)
+        self.enqueue(digest, self.tasks[0], purpose="candidate")
+
+    def learn(self, proposal: Proposal, outcome: Outcome) -> None:
+        if proposal.cell_hash == self.reference:
+            waiting, self.waiting = self.waiting, []
+            for digest, task in waiting:
+                self._advance(digest, task)
+        if proposal.purpose == "candidate":
+            self._advance(proposal.cell_hash, proposal.task)
+        self._update_list()
+
+    def _advance(self, digest: str, task: str) -> None:
+        """After a candidate's task: drop it, send it on, or wait for the reference."""
+        rel = self.relative(digest, task)
+        reference = self.cells[self.reference].best.get(task)
+        if reference is None:
+            self.waiting.append((digest, task))
+            return
+        if math.isnan(rel) or rel < self.threshold:
+            self.cells[digest].dropped = True
+            return
+        position = self.tasks.index(task)
+        if position + 1 < len(self.tasks):
+            # Ahead of new candidates: finishing a promising one is worth more.
+            proposal = self.enqueue(digest, self.tasks[position + 1], purpose="candidate")
+            self.queue.remove(proposal)
+            self.queue.insert(0, proposal)
+
+    def _update_list(self) -> None:
+        complete = [
+            d
+            for d in self.cells
+            if not self.cells[d].dropped and self.complete(d) and not math.isnan(self.score(d))
+        ]
+        best = sorted(complete, key=lambda d: -self.score(d))[: self.list_size]
+        # Seed cells stay until they are scored (they are the list's start).
+        unscored_seeds = [d for d in self.members if d not in complete and not self.complete(d)]
+        self.members = best + [d for d in unscored_seeds if d not in best]
+
+    def extra_state(self) -> dict[str, Any]:
+        return {"members": self.members, "waiting": self.waiting, "reevals": self.reevals}
+
+    def load_extra_state(self, extra: dict[str, Any]) -> None:
+        self.members = list(extra["members"])
+        self.waiting = [tuple(w) for w in extra["waiting"]]
+        self.reevals = extra["reevals"]
