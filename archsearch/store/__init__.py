@@ -1,0 +1,24 @@
+"""The results database: write a search's evaluations durably, resume it, read it as pandas.
+
+SQLite by default (``DEFAULT_URL``), PostgreSQL on a cluster; see ``store.py``.
+"""
+
+from archsearch.store.engine import DEFAULT_URL
+from archsearch.store.errors import RunLockedError, StoreError
+from archsearch.store.lock import LEASE_S
+from archsearch.store.schema import SCHEMA_VERSION, STATUSES
+from archsearch.store.store import Evaluation, RunHandle, Store
+from archsearch.store.trial import TRIAL_FIELDS
+
+__all__ = [
+    "DEFAULT_URL",
+    "LEASE_S",
+    "SCHEMA_VERSION",
+    "STATUSES",
+    "TRIAL_FIELDS",
+    "Evaluation",
+    "RunHandle",
+    "RunLockedError",
+    "Store",
+    "StoreError",
+]

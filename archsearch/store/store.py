@@ -1,0 +1,308 @@
+"""The results store: runs, cells, and each finished evaluation with all its trials.
+
+One driver writes a run: it opens the run (taking its lock), records every
+finished evaluation in one transaction each, and on a restart reads them back
+in commit order with ``finished()``. Anyone may read at any time.
+
+    store = Store()                                  # sqlite:///results/archsearch.db
+    with store.open_run("lstm-vs-gru", config) as run:
+        for done in run.finished():                  # resume: replay into the searcher
+            searcher.tell(done)
+        store.put_cell(cell_hash, cell_text)
+        run.record("e17", cell=cell_hash, task="ptb", trials=[{"trial": 0, "status": "ok"}])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, inspect, select
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from archsearch.store import integrity, lock
+from archsearch.store import schema as db
+from archsearch.store.engine import DEFAULT_URL, make_engine, safe
+from archsearch.store.errors import StoreError
+from archsearch.store.schema import SCHEMA_VERSION, now
+from archsearch.store.trial import TRIAL_FIELDS, trial_row
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One finished evaluation: a cell on a task, with all its trials (dicts of TRIAL_FIELDS)."""
+
+    seq: int  # commit order within the store
+    key: str
+    cell: str
+    task: str
+    meta: dict[str, Any]
+    trials: list[dict[str, Any]]
+    committed_at: datetime
+
+
+class Store:
+    """A results database at ``url`` (``DEFAULT_URL`` if None); made on first use if ``create``.
+
+    ``lease`` is how long, in seconds, a driver's lock outlives its last heartbeat.
+    """
+
+    def __init__(
+        self, url: str | None = None, *, lease: float = lock.LEASE_S, create: bool = True
+    ) -> None:
+        self.url = url or DEFAULT_URL
+        self.lease = lease
+        self.engine = make_engine(self.url, create=create)
+        try:
+            self._prepare(create=create)
+        except DBAPIError as error:
+            self.engine.dispose()
+            reason = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
+            raise StoreError(
+                f"cannot open the store at {safe(self.url)} ({reason}); check that the "
+                f"database is up and that the URL's host, port, name and user are right"
+            ) from None
+
+    def _prepare(self, *, create: bool) -> None:
+        with self.engine.connect() as conn:
+            version = _schema_version(conn)
+        if version is None and not create:
+            raise StoreError(f"no archsearch store at {safe(self.url)}; check the URL")
+        if version is not None and version > SCHEMA_VERSION:
+            raise StoreError(
+                f"the store at {safe(self.url)} was written by a newer archsearch "
+                f"(schema {version} > {SCHEMA_VERSION}); upgrade archsearch"
+            )
+        if version is not None and version < SCHEMA_VERSION:
+            raise StoreError(
+                f"the store at {safe(self.url)} has an older schema ({version} < "
+                f"{SCHEMA_VERSION}) and no migration exists; use the archsearch that wrote it"
+            )
+        if version is None:
+            with self._write() as conn:
+                db.metadata.create_all(conn)
+                if _schema_version(conn) is None:
+                    conn.execute(
+                        insert(db.meta).values(key="schema_version", value=str(SCHEMA_VERSION))
+                    )
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A write transaction (on SQLite it takes the write lock up front)."""
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(write=True)
+            with conn.begin():
+                yield conn
+
+    def close(self) -> None:
+        """Close the store's connections."""
+        self.engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"Store({safe(self.url)!r})"
+
+    # -- runs ---------------------------------------------------------------------------------
+
+    def open_run(
+        self, name: str, config: Mapping[str, Any], *, owner: str | None = None
+    ) -> RunHandle:
+        """Create run ``name`` with ``config``, or resume it (keeping its stored config).
+
+        Takes the run's driver lock, or raises ``RunLockedError`` naming the live
+        driver that holds it. ``owner`` names this driver (default host:pid:random);
+        a lock held under the same owner is taken over at once.
+        """
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"a run needs a non-empty name, got {name!r}")
+        me = lock.Driver.this_process(owner)
+        try:
+            return self._open_run(name, config, me)
+        except IntegrityError:  # PostgreSQL: another driver created the run meanwhile
+            return self._open_run(name, config, me)
+
+    def _open_run(self, name: str, config: Mapping[str, Any], me: lock.Driver) -> RunHandle:
+        with self._write() as conn:
+            query = select(db.runs.c.id, db.runs.c.config).where(db.runs.c.name == name)
+            found = conn.execute(query).first()
+            if found is None:
+                stored = dict(config)
+                values = dict(name=name, config=stored, created_at=now())
+                run_id = conn.execute(insert(db.runs).values(values)).inserted_primary_key[0]
+            else:
+                run_id, stored = found
+            lock.acquire(conn, run_id, name, me, lease=self.lease)
+        return RunHandle(self, run_id, name, stored, me, resumed=found is not None)
+
+    def runs(self) -> list[dict[str, Any]]:
+        """Every run: name, created_at, config, n_evaluations, locked_by (owner or None)."""
+        count = (
+            select(func.count(db.evaluations.c.id))
+            .where(db.evaluations.c.run_id == db.runs.c.id)
+            .scalar_subquery()
+        )
+        query = select(
+            db.runs.c.name,
+            db.runs.c.created_at,
+            db.runs.c.config,
+            count.label("n_evaluations"),
+            db.runs.c.lock_owner.label("locked_by"),
+        ).order_by(db.runs.c.id)
+        with self.engine.connect() as conn:
+            return [dict(row._mapping) for row in conn.execute(query)]
+
+    def run_id(self, conn: Connection, name: str) -> int:
+        """The id of run ``name``; an unknown name raises StoreError listing the runs."""
+        found = conn.execute(select(db.runs.c.id).where(db.runs.c.name == name)).scalar()
+        if found is None:
+            names = conn.execute(select(db.runs.c.name).order_by(db.runs.c.id)).scalars().all()
+            raise StoreError(f"no run {name!r} in {self}; runs: {', '.join(names) or 'none'}")
+        return found
+
+    # -- cells --------------------------------------------------------------------------------
+
+    def put_cell(
+        self,
+        hash: str,
+        text: str,
+        *,
+        name: str | None = None,
+        parent: str | None = None,
+        mutations: Sequence[str] = (),
+    ) -> bool:
+        """Store a cell under its canonical hash; False if it was stored already."""
+        values = dict(hash=hash, text=text, name=name, parent=parent, mutations=list(mutations))
+        try:
+            with self._write() as conn:
+                if conn.execute(select(db.cells.c.hash).where(db.cells.c.hash == hash)).first():
+                    return False
+                conn.execute(insert(db.cells).values(**values, created_at=now()))
+        except IntegrityError:  # PostgreSQL: another driver stored it meanwhile
+            return False
+        return True
+
+    def cell(self, hash: str) -> dict[str, Any] | None:
+        """The stored cell: hash, text, name, parent, mutations, created_at; None if unknown."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(db.cells).where(db.cells.c.hash == hash)).first()
+        return None if row is None else dict(row._mapping)
+
+    def check_integrity(self, run: str | None = None) -> list[str]:
+        """Problems found in the store (or in one run and the store as a whole); [] if none."""
+        with self.engine.connect() as conn:
+            run_id = None if run is None else self.run_id(conn, run)
+            return integrity.problems(conn, run_id)
+
+
+class RunHandle:
+    """An open run, with its driver lock held. Close it (or use ``with``) to free the lock."""
+
+    def __init__(
+        self,
+        store: Store,
+        run_id: int,
+        name: str,
+        config: dict[str, Any],
+        driver: lock.Driver,
+        *,
+        resumed: bool,
+    ) -> None:
+        self.store, self.id, self.name, self.config = store, run_id, name, config
+        self.driver, self.resumed = driver, resumed
+        self.closed = False
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else f"held by {self.driver.owner}"
+        return f"RunHandle({self.name!r}, {state})"
+
+    def __enter__(self) -> RunHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def heartbeat(self) -> None:
+        """Tell other drivers this one is alive; raises RunLockedError if the lock was taken."""
+        self._check_open()
+        with self.store._write() as conn:
+            lock.refresh(conn, self.id, self.name, self.driver, lease=self.store.lease)
+
+    def close(self) -> None:
+        """Free the run's lock (if still ours). Closing twice is fine."""
+        if not self.closed:
+            with self.store._write() as conn:
+                lock.release(conn, self.id, self.driver)
+            self.closed = True
+
+    def record(
+        self,
+        key: str,
+        *,
+        cell: str,
+        task: str,
+        trials: Sequence[Mapping[str, Any]],
+        meta: Mapping[str, Any] | None = None,
+    ) -> bool:
+        """Commit one finished evaluation and all its trials, in one transaction.
+
+        ``key`` is the driver's id of the evaluation within the run; recording
+        a key again changes nothing and returns False. The cell must have been
+        stored with ``put_cell`` first. Also renews the heartbeat.
+        """
+        self._check_open()
+        rows = [trial_row(trial) for trial in trials]
+        indices = [row["trial"] for row in rows]
+        if not rows or len(set(indices)) != len(indices):
+            raise ValueError(f"evaluation {key!r} needs one or more trials with distinct indices")
+        with self.store._write() as conn:
+            lock.refresh(conn, self.id, self.name, self.driver, lease=self.store.lease)
+            done = select(db.evaluations.c.id).where(
+                db.evaluations.c.run_id == self.id, db.evaluations.c.key == key
+            )
+            if conn.execute(done).first() is not None:
+                return False
+            if conn.execute(select(db.cells.c.hash).where(db.cells.c.hash == cell)).first() is None:
+                raise StoreError(f"cell {cell!r} is not in the store; put_cell() it first")
+            values = dict(run_id=self.id, key=key, cell=cell, task=task, meta=dict(meta or {}))
+            inserted = conn.execute(insert(db.evaluations).values(**values, committed_at=now()))
+            evaluation_id = inserted.inserted_primary_key[0]
+            conn.execute(insert(db.trials), [{"evaluation_id": evaluation_id, **r} for r in rows])
+        return True
+
+    def finished(self) -> list[Evaluation]:
+        """This run's finished evaluations, in the order they were committed."""
+        with self.store.engine.connect() as conn:  # one snapshot for both reads
+            done = conn.execute(
+                select(db.evaluations)
+                .where(db.evaluations.c.run_id == self.id)
+                .order_by(db.evaluations.c.id)
+            ).all()
+            rows = conn.execute(
+                select(db.trials)
+                .join(db.evaluations)
+                .where(db.evaluations.c.run_id == self.id)
+                .order_by(db.trials.c.evaluation_id, db.trials.c.trial)
+            ).all()
+        by_evaluation: dict[int, list[dict[str, Any]]] = {}
+        for row in rows:
+            trial = {field: getattr(row, field) for field in TRIAL_FIELDS}
+            by_evaluation.setdefault(row.evaluation_id, []).append(trial)
+        return [
+            Evaluation(
+                e.id, e.key, e.cell, e.task, e.meta, by_evaluation.get(e.id, []), e.committed_at
+            )
+            for e in done
+        ]
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise StoreError(f"run {self.name!r} was closed here; open_run() it again to write")
+
+
+def _schema_version(conn: Connection) -> int | None:
+    if not inspect(conn).has_table("meta"):
+        return None
+    value = conn.execute(select(db.meta.c.value).where(db.meta.c.key == "schema_version")).scalar()
+    return None if value is None else int(value)
