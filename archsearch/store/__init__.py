@@ -5,6 +5,7 @@ SQLite by default (``DEFAULT_URL``), PostgreSQL on a cluster; see ``store.py``.
 
 from archsearch.store.engine import DEFAULT_URL
 from archsearch.store.errors import RunLockedError, StoreError
+from archsearch.store.frame import load_results
 from archsearch.store.lock import LEASE_S
 from archsearch.store.schema import SCHEMA_VERSION, STATUSES
 from archsearch.store.store import Evaluation, RunHandle, Store
@@ -21,4 +22,5 @@ __all__ = [
     "RunLockedError",
     "Store",
     "StoreError",
+    "load_results",
 ]

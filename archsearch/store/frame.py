@@ -1,0 +1,97 @@
+"""Read a store as one long table: a row per trial, ready for ``groupby`` (after Optuna's
+``trials_dataframe``). Reading is free: it never writes, and never creates a store.
+
+    df = load_results(run="lstm-vs-gru")
+    df[df.status == "ok"].groupby(["cell_name", "task"]).metric_valid.min()
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import select
+
+from archsearch.store.schema import cells, evaluations, runs, trials
+from archsearch.store.store import Store
+
+COLUMNS = [
+    "run",
+    "key",
+    "cell",  # the cell's hash
+    "cell_name",
+    "task",
+    "trial",
+    "status",
+    "metric_valid",
+    "metric_test",
+    "steps",
+    "seconds",
+    "n_params",
+    "worker",
+    "started_at",
+    "finished_at",
+    "seed",
+    "error",
+    "parent",  # hash of the cell it was mutated from
+]
+# Then params_<name> for each hyperparameter, metrics_<name> for each extra metric.
+
+_FROM_TRIALS = COLUMNS[COLUMNS.index("trial") : COLUMNS.index("parent")]
+_INTS = ["trial", "steps", "n_params", "seed"]  # nullable integers stay integers
+_FLOATS = ["metric_valid", "metric_test", "seconds"]
+_TIMES = ["started_at", "finished_at"]
+
+
+def load_results(url: str | None = None, run: str | None = None) -> pd.DataFrame:
+    """Every trial in the store at ``url`` (default store if None), or in run ``run`` only."""
+    store = Store(url, create=False)
+    query = (
+        select(
+            runs.c.name.label("run"),
+            evaluations.c.key,
+            evaluations.c.cell,
+            cells.c.name.label("cell_name"),
+            evaluations.c.task,
+            *(trials.c[name] for name in _FROM_TRIALS),
+            cells.c.parent,
+            trials.c.params,
+            trials.c.metrics,
+        )
+        .select_from(
+            trials.join(evaluations).join(runs).outerjoin(cells, cells.c.hash == evaluations.c.cell)
+        )
+        .order_by(evaluations.c.id, trials.c.trial)
+    )
+    try:
+        with store.engine.connect() as conn:
+            if run is not None:
+                query = query.where(evaluations.c.run_id == store.run_id(conn, run))
+            rows = [row._asdict() for row in conn.execute(query)]
+    finally:
+        store.close()
+    records = []
+    for row in rows:
+        params, metrics = row.pop("params"), row.pop("metrics")
+        row.update({f"params_{name}": value for name, value in params.items()})
+        row.update({f"metrics_{name}": value for name, value in metrics.items()})
+        records.append(row)
+    frame = pd.DataFrame.from_records(records, columns=_column_order(records))
+    return _typed(frame)
+
+
+def _column_order(records: list[dict]) -> list[str]:
+    extra = {name for record in records for name in record} - set(COLUMNS)
+    return (
+        COLUMNS
+        + sorted(n for n in extra if n.startswith("params_"))
+        + sorted(n for n in extra if n.startswith("metrics_"))
+    )
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    for name in _INTS:
+        frame[name] = frame[name].astype("Int64")
+    for name in _FLOATS:
+        frame[name] = frame[name].astype("float64")
+    for name in _TIMES:
+        frame[name] = pd.to_datetime(frame[name], utc=True)
+    return frame
