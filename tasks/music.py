@@ -1,0 +1,286 @@
+"""``music-jsb``, ``music-muse``, ``music-folk`` (family "audio"): polyphonic piano rolls.
+
+Each piece of music21's bundled corpus becomes a piano roll over the 88 piano
+keys (MIDI 21..108, notes outside are dropped): row t holds the keys sounding
+at grid point ``t * grid`` (a note sounds at points ``offset <= t*grid <
+offset + duration``, in quarter lengths; repeats are not expanded). The model
+reads row t and predicts row t + 1, each key an independent Bernoulli.
+
+- ``jsb``: the Bach chorales (``corpus.chorales.Iterator``, 350 unique
+  names), quarter-note grid (1.0): about 4 notes a step. This is the classic
+  JSB construction, not the published pieces or split.
+- ``muse``: Palestrina's masses (1,318 kern files, 3-8 voices), half-note grid
+  (2.0), since the music moves in halves and wholes.
+- ``folk``: the ABC tune collections ``oneills1850``, ``ryansMammoth``,
+  ``airdsAirs``, ``miscFolk``, ``nottingham-dataset`` (about 4,400 tunes;
+  the Essen collection is left out, being German song rather than dance
+  tunes and twice the parsing), eighth-note grid (0.5): about 1 note a step.
+
+Split by piece: a hash of the piece's id (corpus path, ``#X`` for ABC tunes)
+sends 80% to train, 10% to valid, 10% to test, and orders each split;
+identical rolls are kept once (test first, then valid, then train). Caps
+``n_train``/``n_valid``/``n_test`` take the first pieces of a split in hash
+order, parsing only those: the smoke preset parses a few dozen pieces.
+Parsed rolls are cached per (dataset, grid) and grow as more pieces are asked
+for (``tasks.cache``); pieces that fail to parse are logged, skipped and
+remembered. Pieces are cut into windows of ``seq_len`` transitions (a window
+overlaps the next by one step, so every transition is scored once); ``mask``
+covers the real steps.
+
+Metric: ``nll``, the negative log-likelihood per time step, i.e. the sum of
+the 88 keys' binary cross-entropies averaged over scored steps (nats).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from tasks.base import SPLITS, Batch, Task, TaskConfig, TaskError, _check
+from tasks.cache import cache_path, load_arrays, save_arrays
+from tasks.padded import PaddedSet
+
+log = logging.getLogger(__name__)
+DATA_VERSION = 1
+KEYS, LOWEST = 88, 21  # piano keys: MIDI 21 (A0) .. 108 (C8)
+GRIDS = {"jsb": 1.0, "muse": 2.0, "folk": 0.5}
+FOLK_DIRS = ("oneills1850", "ryansMammoth", "airdsAirs", "miscFolk", "nottingham-dataset")
+INSTALL = "pip install music21"
+
+
+@dataclass(frozen=True)
+class MusicConfig(TaskConfig):
+    """TaskConfig plus the sampling grid in quarter lengths (1.0 = a quarter note)."""
+
+    grid: float = 1.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check(self, "grid", 0 < self.grid <= 8, "in (0, 8] quarter lengths")
+
+
+# Presets. smoke: ~24 pieces, seconds (tests). quick: every piece, a 128-unit model for
+# 1000 steps of 16 windows of 64 steps. paper: larger model and budget for the held-out
+# tables (the study's music sizes are not published; these are our choices).
+BASE = {
+    "smoke": dict(
+        seq_len=32, batch_size=8, hidden_size=32, train_steps=60, eval_every=30, patience=2,
+        n_train=16, n_valid=4, n_test=4, eval_batches=4,
+    ),
+    "quick": dict(
+        seq_len=64, batch_size=16, hidden_size=128, train_steps=1000, eval_every=200,
+        patience=3, n_train=None, n_valid=None, n_test=None, eval_batches=20,
+    ),
+    "paper": dict(
+        seq_len=128, batch_size=32, hidden_size=300, train_steps=20000, eval_every=500,
+        patience=10, dropout=0.3, n_train=None, n_valid=None, n_test=None, eval_batches=None,
+    ),
+}  # fmt: skip
+
+
+def _corpus_root() -> Path:
+    try:
+        import music21
+    except ImportError as exc:
+        raise TaskError(f"the music tasks need music21: {INSTALL}") from exc
+    return Path(music21.__file__).parent / "corpus"
+
+
+def piece_ids(dataset: str) -> list[str]:
+    """Ids of the dataset's pieces: corpus-relative paths, ``path#X`` for ABC tunes."""
+    root = _corpus_root()
+    if dataset == "jsb":
+        from music21 import corpus
+
+        paths = set()
+        for name in dict.fromkeys(corpus.chorales.Iterator(returnType="filename")):
+            found = corpus.getWork(name)  # a path, or a list when several files match
+            found = (
+                sorted(found, key=lambda p: not str(p).endswith(".mxl"))[0]
+                if isinstance(found, list)
+                else found
+            )
+            paths.add(str(Path(found).relative_to(root)))
+        return sorted(paths)
+    if dataset == "muse":
+        return sorted(str(p.relative_to(root)) for p in (root / "palestrina").glob("*.krn"))
+    ids = []
+    for folder in FOLK_DIRS:
+        for path in sorted((root / folder).glob("*.abc")):
+            text = path.read_text(encoding="utf-8", errors="replace")
+            numbers = dict.fromkeys(re.findall(r"^X:\s*(\d+)", text, flags=re.M))
+            ids += [f"{path.relative_to(root)}#{x}" for x in numbers]
+    return ids
+
+
+def parse_roll(piece: str, grid: float) -> np.ndarray:
+    """[T, 88] uint8 roll of one piece sampled every ``grid`` quarter lengths."""
+    from music21 import converter, stream
+
+    path, _, number = piece.partition("#")
+    kwargs = {"number": int(number)} if number else {}
+    score = converter.parse(str(_corpus_root() / path), **kwargs)
+    if isinstance(score, stream.Opus):
+        score = score.scores[0]
+    spans = []  # (first step, end step, key)
+    for note in score.flatten().notes:
+        start, end = float(note.offset), float(note.offset + note.quarterLength)
+        first, stop = int(np.ceil(start / grid - 1e-6)), int(np.ceil(end / grid - 1e-6))
+        for pitch in getattr(note, "pitches", ()):
+            if stop > first and LOWEST <= pitch.midi < LOWEST + KEYS:
+                spans.append((first, stop, pitch.midi - LOWEST))
+    if not spans:
+        raise ValueError("no notes on the piano keys")
+    roll = np.zeros((max(s[1] for s in spans), KEYS), dtype=np.uint8)
+    for first, stop, key in spans:
+        roll[first:stop, key] = 1
+    return roll
+
+
+class RollCache:
+    """Parsed rolls of one (dataset, grid), loaded from and saved to the cache directory."""
+
+    def __init__(self, dataset: str, grid: float) -> None:
+        self.path = cache_path(f"music-{dataset}-g{grid:g}", DATA_VERSION)
+        self.grid = grid
+        self.rolls: dict[str, np.ndarray | None] = {}  # None: failed to parse
+        arrays = load_arrays(self.path)
+        if arrays is not None:
+            bits = np.unpackbits(arrays["packed"], axis=1, count=KEYS)
+            for i, piece in enumerate(arrays["ids"].tolist()):
+                lo, hi = arrays["offsets"][i], arrays["offsets"][i + 1]
+                self.rolls[piece] = bits[lo:hi] if arrays["ok"][i] else None
+
+    def ensure(self, pieces: list[str]) -> None:
+        """Parse (with a progress bar) and cache every piece not known yet."""
+        missing = [p for p in pieces if p not in self.rolls]
+        if not missing:
+            return
+        from tqdm import tqdm
+
+        failed = 0
+        for piece in tqdm(missing, desc=f"parsing {self.path.stem}", unit="piece", leave=False):
+            try:
+                self.rolls[piece] = parse_roll(piece, self.grid)
+            except Exception as exc:  # music21 raises many kinds; a bad piece is skipped
+                self.rolls[piece] = None
+                failed += 1
+                log.debug("skipping %s: %s", piece, exc)
+        if failed:
+            log.warning("%s: %d of %d pieces failed to parse, skipped", self.path.stem, failed,
+                        len(missing))  # fmt: skip
+        self.save()
+
+    def save(self) -> None:
+        ids = list(self.rolls)
+        rolls = [self.rolls[p] if self.rolls[p] is not None else np.zeros((0, KEYS)) for p in ids]
+        offsets = np.concatenate([[0], np.cumsum([len(r) for r in rolls])]).astype(np.int64)
+        stacked = np.concatenate(rolls).astype(np.uint8) if ids else np.zeros((0, KEYS), np.uint8)
+        save_arrays(self.path, {
+            "ids": np.array(ids), "ok": np.array([self.rolls[p] is not None for p in ids]),
+            "offsets": offsets, "packed": np.packbits(stacked, axis=1),
+        })  # fmt: skip
+
+
+def split_of(piece: str) -> tuple[str, float]:
+    """(split, order key) of a piece, from a hash of its id."""
+    u = int(hashlib.sha1(piece.encode()).hexdigest()[:12], 16) / 16**12
+    return ("train" if u < 0.8 else "valid" if u < 0.9 else "test"), u
+
+
+def windows(rolls: list[np.ndarray], seq_len: int) -> PaddedSet:
+    """Pieces cut into windows of seq_len + 1 steps (overlapping by one), padded."""
+    cuts = [r[i : i + seq_len + 1] for r in rolls for i in range(0, len(r) - 1, seq_len)]
+    lengths = np.array([len(c) for c in cuts], dtype=np.int64)
+    seqs = np.zeros((len(cuts), seq_len + 1, KEYS), dtype=np.uint8)
+    for i, cut in enumerate(cuts):
+        seqs[i, : len(cut)] = cut
+    real = np.arange(seq_len)[None, :] < lengths[:, None] - 1
+    return PaddedSet(seqs, lengths, real, real)
+
+
+class MusicTask(Task):
+    """Next-step prediction of 88-key piano rolls built from music21's corpus."""
+
+    family = "audio"
+    metric = "nll"
+    higher_is_better = False
+    input_kind = "rolls"
+    config_class = MusicConfig
+
+    @classmethod
+    def presets_for(cls, *, dataset: str) -> dict[str, dict]:
+        return {name: {**knobs, "grid": GRIDS[dataset]} for name, knobs in BASE.items()}
+
+    def __init__(self, name: str, config: MusicConfig, *, seed: int = 0, dataset: str) -> None:
+        super().__init__(name, config, seed=seed)
+        self.n_inputs = self.n_outputs = KEYS
+        self.dataset = dataset
+        ordered: dict[str, list[tuple[float, str]]] = {s: [] for s in SPLITS}
+        for piece in piece_ids(dataset):
+            split, key = split_of(piece)
+            ordered[split].append((key, piece))
+        cache = RollCache(dataset, config.grid)
+        caps = {"train": config.n_train, "valid": config.n_valid, "test": config.n_test}
+        seen: set[bytes] = set()
+        self.pieces: dict[str, list[str]] = {}
+        self.rolls: dict[str, list[np.ndarray]] = {}
+        for split in ("test", "valid", "train"):  # held-out splits first: train yields to them
+            queue = [p for _, p in sorted(ordered[split])]
+            cap = caps[split] or len(queue)
+            self.pieces[split], self.rolls[split] = [], []
+            while queue and len(self.pieces[split]) < cap:
+                need = cap - len(self.pieces[split])
+                chunk, queue = queue[:need], queue[need:]
+                cache.ensure(chunk)
+                for piece in chunk:
+                    roll = cache.rolls[piece]
+                    digest = hashlib.sha1(roll.tobytes()).digest() if roll is not None else b""
+                    if roll is not None and len(roll) >= 2 and digest not in seen:
+                        seen.add(digest)
+                        self.pieces[split].append(piece)
+                        self.rolls[split].append(roll)
+            if not self.pieces[split]:
+                raise TaskError(f"{name}: no usable pieces in the {split} split")
+        self.sets = {s: windows(self.rolls[s], config.seq_len) for s in SPLITS}
+
+    def train_batches(self, seed: int) -> Iterator[Batch]:
+        return self.sets["train"].train_batches(self.config.batch_size, seed)
+
+    def eval_batches(self, split: str) -> Iterator[Batch]:
+        self._check_split(split)
+        return self.sets[split].eval_batches(self.config.batch_size, self.config.eval_batches)
+
+    def example_keys(self, split: str) -> set:
+        return set(self.pieces[split])
+
+    def split_sizes(self) -> dict[str, dict[str, int]]:
+        return {
+            s: {"sequences": len(self.rolls[s]), "tokens": sum(len(r) for r in self.rolls[s])}
+            for s in SPLITS
+        }
+
+    def loss(self, logits: torch.Tensor, batch: Batch) -> torch.Tensor:
+        """Summed-over-keys binary cross-entropy, averaged over ``loss_mask`` steps."""
+        nll = torch.nn.functional.binary_cross_entropy_with_logits(
+            logits[batch.loss_mask], batch.targets[batch.loss_mask], reduction="sum"
+        )
+        return nll / batch.loss_mask.sum().clamp(min=1)
+
+    def stats(self, logits: torch.Tensor, batch: Batch) -> dict[str, float]:
+        """nll_sum (nats, summed over keys and scored steps), count (scored steps)."""
+        with torch.no_grad():
+            nll = torch.nn.functional.binary_cross_entropy_with_logits(
+                logits[batch.mask].float(), batch.targets[batch.mask], reduction="sum"
+            )
+        return {"nll_sum": float(nll), "count": float(batch.mask.sum())}
+
+    def summarize(self, stats: dict[str, float]) -> dict[str, float]:
+        return {"nll": stats["nll_sum"] / max(stats["count"], 1.0)}
