@@ -65,6 +65,9 @@ class Store:
                 f"cannot open the store at {safe(self.url)} ({reason}); check that the "
                 f"database is up and that the URL's host, port, name and user are right"
             ) from None
+        except BaseException:
+            self.engine.dispose()
+            raise
 
     def _prepare(self, *, create: bool) -> None:
         with self.engine.connect() as conn:
@@ -273,7 +276,7 @@ class RunHandle:
 
     def finished(self) -> list[Evaluation]:
         """This run's finished evaluations, in the order they were committed."""
-        with self.store.engine.connect() as conn:  # one snapshot for both reads
+        with self.store.engine.connect() as conn:
             done = conn.execute(
                 select(db.evaluations)
                 .where(db.evaluations.c.run_id == self.id)
@@ -285,7 +288,7 @@ class RunHandle:
                 .where(db.evaluations.c.run_id == self.id)
                 .order_by(db.trials.c.evaluation_id, db.trials.c.trial)
             ).all()
-        by_evaluation: dict[int, list[dict[str, Any]]] = {}
+        by_evaluation: dict[int, list[dict[str, Any]]] = {}  # (any committed between reads: unused)
         for row in rows:
             trial = {field: getattr(row, field) for field in TRIAL_FIELDS}
             by_evaluation.setdefault(row.evaluation_id, []).append(trial)
