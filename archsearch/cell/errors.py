@@ -28,11 +28,13 @@ class CellError(ValueError):
     """An invalid cell. ``line`` and ``column`` are 1-based, or ``None`` when unknown."""
 
     def __init__(self, message: str, *, line: int | None = None, column: int | None = None):
+        if line is not None and column is None:
+            column = 1
         self.reason = message
         self.line = line
         self.column = column
         if line is not None:
-            message = f"line {line}, column {column or 1}: {message}"
+            message = f"line {line}, column {column}: {message}"
         super().__init__(message)
 
 

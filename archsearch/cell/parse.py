@@ -297,9 +297,9 @@ class _Parser:
             if keyword.arg != "bias":
                 shown = "**" if keyword.arg is None else keyword.arg
                 message = f"unknown keyword {shown!r}: the only keyword is bias (of linear)"
-                raise self.error(message, *self.at(keyword.value))
+                raise self.error(message, *self.at(keyword))
             if name != "linear":
-                raise self.error(f"only linear takes bias=, not {name}", *self.at(keyword.value))
+                raise self.error(f"only linear takes bias=, not {name}", *self.at(keyword))
             bias = self._number(keyword.value, "bias")
         return Call(name, tuple(self._expr(arg) for arg in node.args), bias=bias)
 
