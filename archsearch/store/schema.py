@@ -108,6 +108,9 @@ runs = Table(
     Column("lock_pid", Integer),
     Column("lock_since", UTCTime),
     Column("lock_heartbeat", UTCTime),
+    # The searcher's state after the last committed evaluation (JSON), written in the
+    # same transaction as that evaluation, so a resumed search continues exactly.
+    Column("state", JSONText),
 )
 
 cells = Table(

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, inspect, select
+from sqlalchemy import Connection, func, insert, inspect, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from archsearch.store import integrity, lock
@@ -247,12 +247,15 @@ class RunHandle:
         task: str,
         trials: Sequence[Mapping[str, Any]],
         meta: Mapping[str, Any] | None = None,
+        state: Mapping[str, Any] | None = None,
     ) -> bool:
         """Commit one finished evaluation and all its trials, in one transaction.
 
         ``key`` is the driver's id of the evaluation within the run; recording
         a key again changes nothing and returns False. The cell must have been
-        stored with ``put_cell`` first. Also renews the heartbeat.
+        stored with ``put_cell`` first. ``state`` (the searcher's state after
+        learning from this evaluation) replaces the run's saved state in the
+        same transaction. Also renews the heartbeat.
         """
         self._check_open()
         rows = [trial_row(trial) for trial in trials]
@@ -272,7 +275,26 @@ class RunHandle:
             inserted = conn.execute(insert(db.evaluations).values(**values, committed_at=now()))
             evaluation_id = inserted.inserted_primary_key[0]
             conn.execute(insert(db.trials), [{"evaluation_id": evaluation_id, **r} for r in rows])
+            if state is not None:
+                conn.execute(
+                    update(db.runs).where(db.runs.c.id == self.id).values(state=dict(state))
+                )
         return True
+
+    @property
+    def state(self) -> dict[str, Any] | None:
+        """The searcher state saved with the last committed evaluation (None before any)."""
+        with self.store.engine.connect() as conn:
+            query = select(db.runs.c.state).where(db.runs.c.id == self.id)
+            return conn.execute(query).scalar()
+
+    def count(self) -> int:
+        """How many evaluations of this run are committed."""
+        with self.store.engine.connect() as conn:
+            query = select(func.count(db.evaluations.c.id)).where(
+                db.evaluations.c.run_id == self.id
+            )
+            return conn.execute(query).scalar_one()
 
     def finished(self) -> list[Evaluation]:
         """This run's finished evaluations, in the order they were committed."""

@@ -139,3 +139,30 @@ def test_a_store_made_in_the_default_place(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     Store().close()
     assert (tmp_path / "results" / "archsearch.db").exists()
+
+
+def test_state_is_saved_with_the_record_and_read_back(tmp_path):
+    from archsearch.store import Store
+
+    store = Store(f"sqlite:///{tmp_path}/s.db")
+    store.put_cell("abc", "cell c(x; h):\n    h = tanh(linear(x, h))\n")
+    with store.open_run("r", {}) as run:
+        assert run.state is None and run.count() == 0
+        run.record(
+            "e1",
+            cell="abc",
+            task="xml",
+            trials=[{"trial": 0, "status": "ok"}],
+            state={"counter": 1, "rng": [3, [1, 2], None]},
+        )
+        # A repeated key writes nothing, not even the state.
+        run.record(
+            "e1",
+            cell="abc",
+            task="xml",
+            trials=[{"trial": 0, "status": "ok"}],
+            state={"counter": 99},
+        )
+    with store.open_run("r", {}) as run:
+        assert run.state == {"counter": 1, "rng": [3, [1, 2], None]}
+        assert run.count() == 1
