@@ -1,0 +1,159 @@
+"""``compile_cell``: a cell becomes a recurrent ``torch.nn.Module`` layer.
+
+Equations are the cell's own; the layer adds the parameters and the time loop:
+
+- ``linear(a1, ..., an, bias=B)``: ``W1 a1 + ... + Wn an + b`` with one weight
+  ``Wi: [H, size(ai)]`` per argument and one bias ``b: [H]``;
+- ``scale(a)``: ``w * a`` with a weight ``w: [H]`` (peepholes).
+
+Inputs: ``x [T, B, X]`` (time first) and optionally ``state``, a tuple of
+``[B, H]`` tensors in the header's state order (zeros when omitted).
+Outputs: ``outputs [T, B, H]`` (the first state at every step) and the tuple of
+final states.
+
+Initialisation (``reset_parameters(init_scale)``, the knob the paper tunes):
+each weight of a linear is drawn from ``U(-s / sqrt(fan_in), s / sqrt(fan_in))``
+where ``fan_in`` is the total input size of that linear call (the sum of its
+arguments' sizes) and ``s = init_scale``; each bias is the cell's constant
+(``bias=`` in the cell text, 0 by default); each scale vector is drawn from
+``U(-s / sqrt(H), s / sqrt(H))``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from archsearch.cell.nodes import Cell
+
+from .backends import BACKENDS
+from .program import Program, program_for, quiet_jit
+
+
+class CompileError(ValueError):
+    """A cell cannot be compiled as asked (sizes, backend)."""
+
+
+class LinearParams(nn.Module):
+    """Parameters of one ``linear`` call: ``weights[i]: [H, size of argument i]``, ``bias: [H]``."""
+
+    def __init__(self, sizes: list[int], hidden_size: int, bias: float) -> None:
+        super().__init__()
+        self.weights = nn.ParameterList([nn.Parameter(torch.empty(hidden_size, n)) for n in sizes])
+        self.bias = nn.Parameter(torch.empty(hidden_size))
+        self.bias_init = bias
+
+    def reset_parameters(self, init_scale: float) -> None:
+        bound = init_scale / math.sqrt(sum(w.shape[1] for w in self.weights))
+        with torch.no_grad():
+            for w in self.weights:
+                w.uniform_(-bound, bound)
+            self.bias.fill_(self.bias_init)
+
+
+class ScaleParams(nn.Module):
+    """The parameter of one ``scale`` call: ``weight: [H]``."""
+
+    def __init__(self, hidden_size: int) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(hidden_size))
+
+    def reset_parameters(self, init_scale: float) -> None:
+        bound = init_scale / math.sqrt(self.weight.shape[0])
+        with torch.no_grad():
+            self.weight.uniform_(-bound, bound)
+
+
+class CompiledLayer(nn.Module):
+    """A recurrent layer running one cell (see the module docstring for the contract)."""
+
+    def __init__(
+        self,
+        cell: Cell,
+        program: Program,
+        linear_specs,
+        n_scales,
+        input_size,
+        hidden_size,
+        backend,
+        init_scale,
+    ) -> None:
+        super().__init__()
+        self.cell = cell
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.backend = backend
+        self.program = program
+        self.linears = nn.ModuleList(
+            [LinearParams(sizes, hidden_size, bias) for sizes, bias in linear_specs]
+        )
+        self.scales = nn.ModuleList([ScaleParams(hidden_size) for _ in range(n_scales)])
+        self.reset_parameters(init_scale)
+
+    def reset_parameters(self, init_scale: float = 1.0) -> None:
+        for m in [*self.linears, *self.scales]:
+            m.reset_parameters(init_scale)
+
+    def flat_parameters(self) -> list[torch.Tensor]:
+        """Every parameter in the generated order: per linear its weights, then bias; scales."""
+        flat = [p for lin in self.linears for p in (*lin.weights, lin.bias)]
+        return flat + [s.weight for s in self.scales]
+
+    def forward(self, x: torch.Tensor, state=None):
+        if x.dim() != 3 or x.shape[2] != self.input_size:
+            raise ValueError(f"expected x of shape [T, B, {self.input_size}], got {list(x.shape)}")
+        n = len(self.cell.states)
+        if state is None:
+            zero = x.new_zeros(x.shape[1], self.hidden_size)
+            state = [zero] * n
+        elif len(state) != n:
+            raise ValueError(f"cell {self.cell.name!r} has {n} states, got {len(state)}")
+        out, finals = BACKENDS[self.backend].run(
+            self.program, x, list(state), self.flat_parameters()
+        )
+        return out, tuple(finals)
+
+    def save(self, path) -> None:
+        """Write a standalone TorchScript file (plain ``torch.jit.load`` runs it)."""
+        params = [p.detach().clone() for p in self.flat_parameters()]
+        ctx = quiet_jit()
+        try:
+            module = torch.jit.script(self.program.python["Layer"](params))
+            torch.jit.save(module, str(path))
+        finally:
+            ctx.__exit__(None, None, None)
+
+    def extra_repr(self) -> str:
+        return (
+            f"cell={self.cell.name}, input_size={self.input_size}, "
+            f"hidden_size={self.hidden_size}, backend={self.backend!r}"
+        )
+
+
+def compile_cell(
+    cell: Cell,
+    input_size: int,
+    hidden_size: int,
+    *,
+    backend: str = "torchscript",
+    init_scale: float = 1.0,
+) -> CompiledLayer:
+    """Compile ``cell`` into a recurrent layer for input size ``X`` and hidden size ``H``."""
+    if backend not in BACKENDS:
+        raise CompileError(f"unknown backend {backend!r}; valid backends: {', '.join(BACKENDS)}")
+    graph, program = program_for(cell)
+    if graph.input_outside_linear and input_size != hidden_size:
+        raise CompileError(
+            f"cell {cell.name!r} uses its input {cell.input!r} outside linear(), which needs "
+            f"input_size == hidden_size; got input_size={input_size}, hidden_size={hidden_size}"
+        )
+    specs = []
+    for lin in graph.linear_nodes:
+        node = graph.nodes[lin]
+        sizes = [input_size if graph.nodes[a].op == "input" else hidden_size for a in node.args]
+        specs.append((sizes, node.bias))
+    return CompiledLayer(
+        cell, program, specs, graph.n_scales, input_size, hidden_size, backend, init_scale
+    )
