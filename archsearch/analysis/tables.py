@@ -1,0 +1,154 @@
+"""Tables from the store's long frame (``load_results``): one row per trial in, tables out.
+
+Reading results is free (NAS-Bench-101's ``get_metrics_from_spec``): nothing
+here trains anything. A cell's metric on a task is its best validation metric
+over all its finished trials; its test metric is the one of that same trial.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+
+import tasks as task_suite
+from archsearch import zoo
+from archsearch.scoring import relative
+
+
+def directions(task_names: Sequence[str]) -> dict[str, bool]:
+    """Whether higher is better for each task (from the task registry)."""
+    return {t: task_suite.TASKS.get(t)[0].higher_is_better for t in task_names}
+
+
+def best_trials(frame: pd.DataFrame) -> pd.DataFrame:
+    """The best finished trial of each (cell, task), by validation metric."""
+    ok = frame[(frame["status"] == "ok") & frame["metric_valid"].notna()]
+    if ok.empty:
+        return ok.assign(higher_is_better=pd.Series(dtype=bool))
+    higher = directions(sorted(ok["task"].unique()))
+    sign = ok["task"].map(higher).map({True: -1.0, False: 1.0})
+    order = ok.assign(_key=sign * ok["metric_valid"]).sort_values(["cell", "task", "_key"])
+    best = order.groupby(["cell", "task"], sort=False).head(1).drop(columns="_key")
+    return best.assign(higher_is_better=best["task"].map(higher)).reset_index(drop=True)
+
+
+def reference_hash(frame: pd.DataFrame, reference: str) -> str:
+    """The hash of the reference: a zoo name, a cell name in the frame, or a hash."""
+    if reference in zoo.names():
+        return zoo.get(reference).canonical_hash()
+    named = frame.loc[frame["cell_name"] == reference, "cell"].unique()
+    if len(named) == 1:
+        return str(named[0])
+    if reference in set(frame["cell"]):
+        return reference
+    raise ValueError(f"reference {reference!r} is neither a zoo cell nor a cell in the results")
+
+
+def ranking(
+    frame: pd.DataFrame, *, reference: str = "gru", tasks: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Per cell: best metric and relative performance per task, score (min), trials, size, depth.
+
+    Sorted by score, best first; cells missing a task have no score (NaN, last).
+    """
+    best = best_trials(frame)
+    tasks = list(tasks) if tasks is not None else sorted(frame["task"].unique())
+    ref = reference_hash(frame, reference)
+    metric = best.pivot_table(index="cell", columns="task", values="metric_valid", aggfunc="first")
+    higher = directions(tasks)
+    rows = []
+    for cell, group in frame.groupby("cell"):
+        row = {"cell": cell, "cell_name": group["cell_name"].iloc[0]}
+        relatives = {}
+        for task in tasks:
+            value = _lookup(metric, cell, task)
+            reference_value = _lookup(metric, ref, task)
+            row[f"best_{task}"] = value
+            relatives[task] = relative(value, reference_value, higher_is_better=higher[task])
+            row[f"rel_{task}"] = relatives[task]
+        values = list(relatives.values())
+        row["score"] = math.nan if any(math.isnan(v) for v in values) else min(values)
+        row["trials"] = len(group)
+        sizes = best.loc[best["cell"] == cell, "n_params"]
+        row["n_params"] = int(sizes.median()) if len(sizes) else None
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return table
+    table["depth"] = table["cell"].map(lineage_depths(frame))
+    columns = [
+        "cell",
+        "cell_name",
+        "score",
+        *(f"rel_{t}" for t in tasks),
+        *(f"best_{t}" for t in tasks),
+        "trials",
+        "n_params",
+        "depth",
+    ]
+    return (
+        table[columns]
+        .sort_values("score", ascending=False, na_position="last")
+        .reset_index(drop=True)
+    )
+
+
+def lineage_depths(frame: pd.DataFrame) -> dict[str, int]:
+    """How many mutations separate each cell from a cell without a parent."""
+    parents = dict(frame[["cell", "parent"]].drop_duplicates("cell").itertuples(index=False))
+    depths: dict[str, int] = {}
+    for cell in parents:
+        depth, current, visited = 0, cell, set()
+        while isinstance(parents.get(current), str) and current not in visited:
+            visited.add(current)
+            current = parents[current]
+            depth += 1
+        depths[cell] = depth
+    return depths
+
+
+def gate_importance(
+    frame: pd.DataFrame, full: str, variants: Mapping[str, str], tasks: Sequence[str]
+) -> pd.DataFrame:
+    """Gates (and variants) as rows, tasks as columns: each variant relative to the full cell.
+
+    ``full`` is the full cell's hash, ``variants`` maps a label ("no f", "f bias 1")
+    to the variant's hash. Below 1 means the variant does worse than the full cell.
+    """
+    best = best_trials(frame)
+    metric = best.pivot_table(index="cell", columns="task", values="metric_valid", aggfunc="first")
+    higher = directions(tasks)
+    table = pd.DataFrame(
+        {
+            task: {
+                label: relative(
+                    _lookup(metric, digest, task),
+                    _lookup(metric, full, task),
+                    higher_is_better=higher[task],
+                )
+                for label, digest in variants.items()
+            }
+            for task in tasks
+        }
+    )
+    table.index.name = "variant"
+    return table
+
+
+def importance_order(table: pd.DataFrame) -> dict[str, list[str]]:
+    """Per task, the removed gates from most to least important (lowest relative first)."""
+    removals = table[[label.startswith("no ") for label in table.index]]
+    return {
+        task: [label[3:] for label in removals[task].dropna().sort_values().index]
+        for task in table.columns
+    }
+
+
+def _lookup(table: pd.DataFrame, cell: str, task: str) -> float:
+    try:
+        value = table.at[cell, task]
+    except KeyError:
+        return math.nan
+    return float(value) if pd.notna(value) else math.nan
