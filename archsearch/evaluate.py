@@ -1,0 +1,182 @@
+"""Evaluate one cell on one task: sample hyperparameters with Optuna, train each, keep the best.
+
+This is the unit of work a search runs by the thousand: pure (no Ray inside),
+deterministic for a seed, and it never raises for a bad cell run: a trial that
+diverges or fails is recorded as such and counts as a trial.
+
+Seeds: the task's data comes from ``seed`` (the same data for every cell
+evaluated with that seed, so cells are compared on the same examples); the
+sampler is seeded with ``seed`` too, so with random search every cell meets
+the same hyperparameter settings; trial ``i`` initialises its model from a
+seed derived from (``seed``, ``i``).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import optuna
+import torch
+
+import tasks as task_suite
+from archsearch import zoo
+from archsearch.cell import Cell, parse_cell
+from archsearch.hparams import Space, get_space, make_study
+from archsearch.train import StepCallback, TrainSettings, TrialResult, train_trial
+
+# Called after each trial with (index, total, result).
+TrialCallback = Callable[[int, int, TrialResult], None]
+
+
+@dataclass
+class Evaluation:
+    """Every trial of one (cell, task) evaluation, and the best by validation metric."""
+
+    cell_text: str
+    cell_hash: str
+    cell_name: str
+    task: str
+    preset: str
+    metric: str
+    higher_is_better: bool
+    space: str
+    seed: int
+    trials: list[TrialResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def best(self) -> TrialResult | None:
+        """The finished trial with the best validation metric (None if none finished)."""
+        finished = [
+            t
+            for t in self.trials
+            if t.status == "ok" and t.metric_valid is not None and math.isfinite(t.metric_valid)
+        ]
+        if not finished:
+            return None
+        pick = max if self.higher_is_better else min
+        return pick(finished, key=lambda t: t.metric_valid)
+
+    def to_dict(self) -> dict[str, Any]:
+        best = self.best
+        return {
+            "cell": self.cell_name,
+            "cell_hash": self.cell_hash,
+            "cell_text": self.cell_text,
+            "task": self.task,
+            "preset": self.preset,
+            "metric": self.metric,
+            "higher_is_better": self.higher_is_better,
+            "space": self.space,
+            "seed": self.seed,
+            "seconds": self.seconds,
+            "trials": [t.to_dict() for t in self.trials],
+            "best": None if best is None else best.to_dict(),
+        }
+
+
+def load_cell(spec: str | Cell) -> Cell:
+    """A cell from a zoo name, a path to a cell file, or cell text."""
+    if isinstance(spec, Cell):
+        return spec
+    if "\n" in spec or spec.lstrip().startswith("cell "):
+        return parse_cell(spec)
+    path = Path(spec)
+    if spec.endswith(".cell") or (path.suffix and path.is_file()):
+        return parse_cell(path.read_text(encoding="utf-8"))
+    return zoo.get(spec)
+
+
+def trial_seed(seed: int, index: int) -> int:
+    return (seed * 1_000_003 + index * 7919) % (2**31 - 1)
+
+
+def evaluate(
+    cell: str | Cell,
+    task: str,
+    *,
+    preset: str = "quick",
+    trials: int = 4,
+    space: str | Space = "jozefowicz",
+    sampler: str = "random",
+    pruner: str | None = None,
+    seed: int = 0,
+    data_seed: int | None = None,
+    fixed: Mapping[str, Any] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    threads: int = 1,
+    settings: TrainSettings | None = None,
+    on_trial: TrialCallback | None = None,
+    on_step: StepCallback | None = None,
+) -> Evaluation:
+    """Train ``cell`` on ``task`` with ``trials`` sampled hyperparameter settings.
+
+    ``fixed`` pins hyperparameters (validated against the space); ``overrides``
+    changes task knobs of the preset (``hidden_size=64``). ``data_seed`` (default
+    ``seed``) seeds the task's data alone, so a re-evaluation with new settings
+    can keep the same examples. ``threads`` sets
+    torch's intra-op threads for this process (several evaluations may share a
+    machine).
+    """
+    if trials < 1:
+        raise ValueError(f"trials must be at least 1, not {trials}")
+    cell = load_cell(cell)
+    space = get_space(space)
+    fixed = space.check_fixed(fixed or {})
+    the_task = task_suite.get(
+        task, preset=preset, seed=seed if data_seed is None else data_seed, **dict(overrides or {})
+    )
+    torch.set_num_threads(threads)
+    study = make_study(
+        higher_is_better=the_task.higher_is_better, sampler=sampler, pruner=pruner, seed=seed
+    )
+    evaluation = Evaluation(
+        cell_text=cell.to_text(),
+        cell_hash=cell.canonical_hash(),
+        cell_name=cell.name,
+        task=the_task.name,
+        preset=preset,
+        metric=the_task.metric,
+        higher_is_better=the_task.higher_is_better,
+        space=space.name,
+        seed=seed,
+    )
+    start = time.monotonic()
+    for index in range(trials):
+        trial = study.ask()
+        params = space.suggest(trial, fixed)
+
+        def report(step: int, value: float, trial=trial) -> bool:
+            trial.report(value, step)
+            return trial.should_prune()
+
+        result = train_trial(
+            cell,
+            the_task,
+            params,
+            optimizer=space.optimizer,
+            seed=trial_seed(seed, index),
+            settings=settings or TrainSettings(),
+            report=report,
+            on_step=on_step,
+        )
+        _tell(study, trial, result)
+        evaluation.trials.append(result)
+        if on_trial is not None:
+            on_trial(index, trials, result)
+    evaluation.seconds = time.monotonic() - start
+    return evaluation
+
+
+def _tell(study: optuna.Study, trial: optuna.Trial, result: TrialResult) -> None:
+    if result.status == "ok" and result.metric_valid is not None:
+        study.tell(trial, result.metric_valid)
+    elif result.status == "pruned":
+        study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+    else:
+        study.tell(trial, state=optuna.trial.TrialState.FAIL)

@@ -1,0 +1,221 @@
+"""Train one (cell, task, hyperparameters) and measure it. Knows nothing of Ray or Optuna.
+
+The loop, for a step budget ``train_steps`` (and an optional ``time_budget``):
+
+1. take the next training batch; for a stateful task (PTB) carry the state
+   from the previous window, detached (truncated back-propagation);
+2. forward, the task's loss, backward, clip the gradient norm to
+   ``max_grad_norm``, one optimiser step (SGD or Adam, as the space names);
+3. every ``eval_every`` steps measure the validation metric; keep the best
+   parameters; when a pass does not improve, multiply the learning rate by
+   ``lr_decay`` (decay on plateau); after ``patience`` passes without
+   improvement stop early; ``report`` may ask to stop (pruning).
+
+A loss that becomes NaN or infinite ends the run as ``diverged``; an exception
+ends it as ``failed`` with its message. Neither raises: both are results. The
+test metric is measured with the best validation parameters.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import torch
+
+from archsearch.cell import Cell
+from archsearch.model import State, TaskModel, count_parameters, detach_state
+
+# Called with (step, validation metric); returns True to stop the run (pruned).
+Reporter = Callable[[int, float], bool]
+# Called with (step, total steps, training loss) now and then, for progress bars.
+StepCallback = Callable[[int, int, float], None]
+
+STATUSES = ("ok", "diverged", "failed", "timeout", "pruned", "interrupted")
+
+
+@dataclass
+class TrialResult:
+    """One training run: its hyperparameters, how it ended, and its metrics."""
+
+    params: dict[str, Any]
+    status: str = "ok"
+    metric_valid: float | None = None
+    metric_test: float | None = None
+    metrics: dict[str, float] = field(default_factory=dict)
+    steps: int = 0
+    seconds: float = 0.0
+    n_params: int = 0
+    seed: int = 0
+    error: str | None = None
+    started_at: float = 0.0  # wall clock, seconds since the epoch
+    finished_at: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """Training choices that are the harness's, not the preset's or the space's."""
+
+    lr_decay: float = 0.5  # learning rate factor after a validation pass without improvement
+    log_every: int = 10  # steps between progress callbacks
+    backend: str = "torchscript"
+    device: str = "cpu"
+
+
+class _Diverged(Exception):
+    pass
+
+
+def train_trial(
+    cell: Cell,
+    task,
+    params: dict[str, Any],
+    *,
+    optimizer: str,
+    seed: int,
+    settings: TrainSettings = TrainSettings(),
+    report: Reporter | None = None,
+    on_step: StepCallback | None = None,
+) -> TrialResult:
+    """Train ``cell`` on ``task`` with ``params`` (lr, init_scale, layers, max_grad_norm)."""
+    result = TrialResult(params=dict(params), seed=seed, started_at=time.time())
+    start = time.monotonic()
+    try:
+        _run(cell, task, params, optimizer, seed, settings, report, on_step, result, start)
+    except _Diverged:
+        result.status = "diverged"
+    except Exception as error:  # a failed run is a result, not a crash of the search
+        result.status = "failed"
+        result.error = _describe(error)
+    result.seconds = time.monotonic() - start
+    result.finished_at = time.time()
+    return result
+
+
+def _run(cell, task, params, optimizer_name, seed, settings, report, on_step, result, start):
+    config = task.config
+    device = torch.device(settings.device)
+    torch.manual_seed(seed)
+    model = TaskModel(
+        cell,
+        input_kind=task.input_kind,
+        n_inputs=task.n_inputs,
+        n_outputs=task.n_outputs,
+        hidden_size=config.hidden_size,
+        layers=int(params["layers"]),
+        dropout=config.dropout,
+        init_scale=float(params["init_scale"]),
+        backend=settings.backend,
+    ).to(device)
+    result.n_params = count_parameters(model)
+    optimizer = _optimizer(optimizer_name, model, float(params["lr"]))
+    max_norm = float(params["max_grad_norm"])
+
+    best_valid: float | None = None
+    best_state = None
+    stale_passes = 0
+    state: State | None = None
+    batches = task.train_batches(seed)
+    step = 0
+    for step in range(1, config.train_steps + 1):
+        model.train()
+        batch = _to(next(batches), device)
+        if task.stateful and not getattr(batch, "reset", False):
+            state = detach_state(state)
+        else:
+            state = None
+        logits, state = model(batch.inputs, state)
+        loss = task.loss(logits, batch)
+        if not torch.isfinite(loss):
+            raise _Diverged
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+        optimizer.step()
+        result.steps = step
+        if on_step is not None and (step % settings.log_every == 0 or step == config.train_steps):
+            on_step(step, config.train_steps, loss.item())
+
+        out_of_time = (
+            config.time_budget is not None and time.monotonic() - start > config.time_budget
+        )
+        if step % config.eval_every == 0 or step == config.train_steps or out_of_time:
+            valid = measure(model, task, "valid", device)[task.metric]
+            if not math.isfinite(valid):
+                raise _Diverged
+            if best_valid is None or _better(valid, best_valid, task.higher_is_better):
+                best_valid, best_state, stale_passes = valid, copy.deepcopy(model.state_dict()), 0
+            else:
+                stale_passes += 1
+                for group in optimizer.param_groups:
+                    group["lr"] *= settings.lr_decay
+            if report is not None and report(step, valid):
+                result.status = "pruned"
+                break
+            if stale_passes >= config.patience:
+                break
+        if out_of_time:
+            break
+
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    result.metric_valid = best_valid
+    test = measure(model, task, "test", device)
+    result.metric_test = test[task.metric]
+    result.metrics = {f"test_{k}": v for k, v in test.items()}
+    if result.status != "pruned" and not math.isfinite(result.metric_test):
+        raise _Diverged
+
+
+@torch.no_grad()
+def measure(model: TaskModel, task, split: str, device: torch.device) -> dict[str, float]:
+    """The task's metrics on one pass over ``split`` ("valid" or "test")."""
+    model.eval()
+    totals: dict[str, float] = {}
+    state: State | None = None
+    for batch in task.eval_batches(split):
+        batch = _to(batch, device)
+        if not task.stateful or getattr(batch, "reset", False):
+            state = None
+        logits, state = model(batch.inputs, state)
+        for key, value in task.stats(logits, batch).items():
+            totals[key] = totals.get(key, 0.0) + float(value)
+    return task.summarize(totals)
+
+
+def _optimizer(name: str, model: torch.nn.Module, lr: float) -> torch.optim.Optimizer:
+    if name == "sgd":
+        return torch.optim.SGD(model.parameters(), lr=lr)
+    if name == "adam":
+        return torch.optim.Adam(model.parameters(), lr=lr)
+    raise ValueError(f"unknown optimizer {name!r}; valid: sgd, adam")
+
+
+def _better(value: float, best: float, higher_is_better: bool) -> bool:
+    return value > best if higher_is_better else value < best
+
+
+def _to(batch, device: torch.device):
+    if device.type == "cpu":
+        return batch
+    return type(batch)(
+        **{
+            k: (v.to(device, non_blocking=True) if torch.is_tensor(v) else v)
+            for k, v in vars(batch).items()
+        }
+    )
+
+
+def _describe(error: BaseException) -> str:
+    """The exception's type and message, and where it was raised (one line)."""
+    frame = traceback.extract_tb(error.__traceback__)[-1:] if error.__traceback__ else []
+    where = f" (at {frame[0].filename}:{frame[0].lineno})" if frame else ""
+    return f"{type(error).__name__}: {error}{where}"
