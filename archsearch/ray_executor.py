@@ -1,0 +1,122 @@
+"""Evaluations on Ray: a local instance by default, a cluster given an address.
+
+Each evaluation is a Ray task asking for ``cpus_per_eval`` CPUs and
+``gpus_per_eval`` GPUs (fractions allowed); torch in the worker uses that many
+threads, and the GPU when it has one. A worker process that dies is retried
+``max_retries`` times by Ray; after that the evaluation is recorded as
+``failed`` with the reason. An evaluation running longer than ``time_limit``
+seconds is cancelled and recorded as ``timeout``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+
+from archsearch.execute import (
+    EvalOptions,
+    Executor,
+    Finished,
+    evaluate_proposal,
+    failure,
+    to_finished,
+)
+from archsearch.search.base import Proposal
+
+
+def _remote_evaluate(proposal: dict, options: EvalOptions) -> dict:
+    return evaluate_proposal(proposal, options)
+
+
+class RayExecutor(Executor):
+    def __init__(
+        self,
+        options: EvalOptions,
+        directions: dict[str, bool],
+        *,
+        address: str | None = None,
+        workers: int | None = None,
+        cpus_per_eval: float = 1.0,
+        gpus_per_eval: float = 0.0,
+        max_retries: int = 2,
+        time_limit: float | None = None,
+    ) -> None:
+        import ray
+
+        super().__init__(options, directions)
+        address = address or os.environ.get("RAY_ADDRESS")
+        if not ray.is_initialized():
+            if address:
+                ray.init(address=address, log_to_driver=False)
+            else:
+                # A private local instance; its dashboard off, nothing listens beyond loopback.
+                ray.init(
+                    num_cpus=None
+                    if workers is None
+                    else max(1, math.ceil(workers * cpus_per_eval)),
+                    include_dashboard=False,
+                    log_to_driver=False,
+                    configure_logging=False,
+                )
+        self._ray = ray
+        self._remote = ray.remote(_remote_evaluate).options(
+            num_cpus=cpus_per_eval, num_gpus=gpus_per_eval, max_retries=max_retries
+        )
+        self.capacity = workers or self._cluster_capacity(cpus_per_eval, gpus_per_eval)
+        self.time_limit = time_limit
+        self._refs: dict = {}  # ObjectRef -> (proposal, submitted at)
+
+    def _cluster_capacity(self, cpus: float, gpus: float) -> int:
+        resources = self._ray.cluster_resources()
+        slots = [resources.get("CPU", 1) / cpus] if cpus > 0 else []
+        if gpus > 0:
+            slots.append(resources.get("GPU", 0) / gpus)
+        return max(1, int(min(slots) if slots else 1))
+
+    def submit(self, proposal: Proposal) -> None:
+        ref = self._remote.remote(proposal.to_dict(), self.options)
+        self._refs[ref] = (proposal, time.monotonic())
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._refs)
+
+    def wait(self, timeout: float) -> list[Finished]:
+        if not self._refs:
+            return []
+        ready, _ = self._ray.wait(list(self._refs), num_returns=1, timeout=timeout)
+        done = []
+        for ref in ready:
+            proposal, _ = self._refs.pop(ref)
+            higher = self.directions.get(proposal.task, True)
+            try:
+                done.append(to_finished(proposal, self._ray.get(ref)))
+            except self._ray.exceptions.RayError as error:
+                done.append(failure(proposal, "failed", _reason(error), higher))
+        done.extend(self._expire())
+        return done
+
+    def _expire(self) -> list[Finished]:
+        """Cancel evaluations past the time limit and report them as ``timeout``."""
+        if self.time_limit is None:
+            return []
+        now, expired = time.monotonic(), []
+        for ref, (proposal, submitted) in list(self._refs.items()):
+            if now - submitted > self.time_limit:
+                self._ray.cancel(ref, force=True)
+                del self._refs[ref]
+                higher = self.directions.get(proposal.task, True)
+                reason = f"exceeded the time limit of {self.time_limit:g} s"
+                expired.append(failure(proposal, "timeout", reason, higher))
+        return expired
+
+    def shutdown(self) -> None:
+        for ref in list(self._refs):
+            self._ray.cancel(ref, force=True)
+        self._refs.clear()
+
+
+def _reason(error: Exception) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[-1] if text else ''}"[:500]
