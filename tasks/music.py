@@ -33,6 +33,7 @@ the 88 keys' binary cross-entropies averaged over scored steps (nats).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import re
@@ -116,19 +117,35 @@ def piece_ids(dataset: str) -> list[str]:
         for path in sorted((root / folder).glob("*.abc")):
             text = path.read_text(encoding="utf-8", errors="replace")
             numbers = dict.fromkeys(re.findall(r"^X:\s*(\d+)", text, flags=re.M))
-            ids += [f"{path.relative_to(root)}#{x}" for x in numbers]
+            ids += [f"{path.relative_to(root)}#{int(x)}" for x in numbers]
     return ids
+
+
+def _parse(path: str):
+    from music21 import converter, stream
+
+    score = converter.parse(str(_corpus_root() / path))
+    return score.scores[0] if isinstance(score, stream.Opus) else score
+
+
+@functools.lru_cache(maxsize=1)
+def _tunes(path: str) -> dict:
+    """{X number: score} of an ABC file, parsed once for all its tunes (the last file kept)."""
+    from music21 import converter, stream
+
+    parsed = converter.parse(str(_corpus_root() / path))
+    scores = parsed.scores if isinstance(parsed, stream.Opus) else [parsed]
+    tunes: dict = {}
+    for score in scores:
+        if str(score.metadata.number).isdigit():
+            tunes.setdefault(str(int(score.metadata.number)), score)
+    return tunes
 
 
 def parse_roll(piece: str, grid: float) -> np.ndarray:
     """[T, 88] uint8 roll of one piece sampled every ``grid`` quarter lengths."""
-    from music21 import converter, stream
-
     path, _, number = piece.partition("#")
-    kwargs = {"number": int(number)} if number else {}
-    score = converter.parse(str(_corpus_root() / path), **kwargs)
-    if isinstance(score, stream.Opus):
-        score = score.scores[0]
+    score = _tunes(path)[number] if number else _parse(path)
     spans = []  # (first step, end step, key)
     for note in score.flatten().notes:
         start, end = float(note.offset), float(note.offset + note.quarterLength)
@@ -160,19 +177,22 @@ class RollCache:
 
     def ensure(self, pieces: list[str]) -> None:
         """Parse (with a progress bar) and cache every piece not known yet."""
-        missing = [p for p in pieces if p not in self.rolls]
+        missing = sorted(p for p in pieces if p not in self.rolls)  # a file's tunes together
         if not missing:
             return
         from tqdm import tqdm
 
         failed = 0
-        for piece in tqdm(missing, desc=f"parsing {self.path.stem}", unit="piece", leave=False):
+        bar = tqdm(missing, desc=f"parsing {self.path.stem}", unit="piece", leave=False)
+        for done, piece in enumerate(bar, 1):
             try:
                 self.rolls[piece] = parse_roll(piece, self.grid)
             except Exception as exc:  # music21 raises many kinds; a bad piece is skipped
                 self.rolls[piece] = None
                 failed += 1
                 log.debug("skipping %s: %s", piece, exc)
+            if done % 250 == 0:  # keep the progress of long builds
+                self.save()
         if failed:
             log.warning("%s: %d of %d pieces failed to parse, skipped", self.path.stem, failed,
                         len(missing))  # fmt: skip
