@@ -37,6 +37,7 @@ import functools
 import hashlib
 import logging
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,10 +122,11 @@ def piece_ids(dataset: str) -> list[str]:
     return ids
 
 
-def _parse(path: str):
+def _parse(path: str, number: str = ""):
     from music21 import converter, stream
 
-    score = converter.parse(str(_corpus_root() / path))
+    kwargs = {"number": int(number)} if number else {}
+    score = converter.parse(str(_corpus_root() / path), **kwargs)
     return score.scores[0] if isinstance(score, stream.Opus) else score
 
 
@@ -142,10 +144,14 @@ def _tunes(path: str) -> dict:
     return tunes
 
 
-def parse_roll(piece: str, grid: float) -> np.ndarray:
-    """[T, 88] uint8 roll of one piece sampled every ``grid`` quarter lengths."""
+def parse_roll(piece: str, grid: float, *, whole_file: bool = False) -> np.ndarray:
+    """[T, 88] uint8 roll of one piece sampled every ``grid`` quarter lengths.
+
+    ``whole_file``: parse the piece's ABC file once for all its tunes (cached), which is
+    quicker when many of its tunes are wanted; otherwise only the one tune is parsed.
+    """
     path, _, number = piece.partition("#")
-    score = _tunes(path)[number] if number else _parse(path)
+    score = _tunes(path)[number] if number and whole_file else _parse(path, number)
     spans = []  # (first step, end step, key)
     for note in score.flatten().notes:
         start, end = float(note.offset), float(note.offset + note.quarterLength)
@@ -182,11 +188,13 @@ class RollCache:
             return
         from tqdm import tqdm
 
+        per_file = Counter(p.partition("#")[0] for p in missing)
         failed = 0
         bar = tqdm(missing, desc=f"parsing {self.path.stem}", unit="piece", leave=False)
         for done, piece in enumerate(bar, 1):
             try:
-                self.rolls[piece] = parse_roll(piece, self.grid)
+                many = per_file[piece.partition("#")[0]] >= 5
+                self.rolls[piece] = parse_roll(piece, self.grid, whole_file=many)
             except Exception as exc:  # music21 raises many kinds; a bad piece is skipped
                 self.rolls[piece] = None
                 failed += 1

@@ -52,7 +52,7 @@ class XmlConfig(TaskConfig):
 
 
 # Presets. smoke: seconds, for tests. quick: documents of <= 64 characters (about 4-6
-# tags, nesting to ~3), learnable by a 128-unit LSTM/GRU in ~1500 CPU steps. paper: longer
+# tags, nesting to ~3), learnable by a 128-unit LSTM/GRU in ~1000 CPU steps (~30 s). paper: longer
 # documents with deeper nesting at GPU sizes (the paper's exact sizes are not published).
 PRESETS = {
     "smoke": dict(
@@ -61,7 +61,7 @@ PRESETS = {
         min_name=2, max_name=10, max_depth=4,
     ),
     "quick": dict(
-        seq_len=64, batch_size=32, hidden_size=128, train_steps=1500, eval_every=250,
+        seq_len=64, batch_size=32, hidden_size=128, train_steps=1000, eval_every=200,
         patience=3, n_train=20000, n_valid=1024, n_test=2048, eval_batches=16,
         min_name=2, max_name=10, max_depth=6,
     ),
