@@ -2,11 +2,14 @@
 
 The forward loop (``codegen.gen_loop(save=True)``) stacks what this pass reads.
 The generated ``loop_back`` walks the steps backwards and, inside a step, the
-schedule backwards, accumulating each node's gradient from the templates of
-``derivatives.py``. Why it is faster than autograd through the scripted loop:
+schedule backwards. Why it beats autograd through the scripted loop:
 
-- the Jacobians of activations depend only on saved outputs, so they are
-  computed for all steps in one call before the loop;
+- every function is element-wise, so a node's gradient is *a step tensor
+  times a product of factors* that depend only on saved values (Jacobians of
+  activations, the other operand of a product ...). Gradients stay symbolic
+  (``Adj``) while they flow through single-consumer nodes, and each product of
+  factors is multiplied out for **all steps at once** before the loop: inside
+  the loop only the sums where paths meet and the matrix products remain;
 - a step's matrix product gets one gradient tensor, written in place into a
   preallocated ``[T, B, n * H]`` buffer, which is also the gradient of the
   input projections; the weight gradients of all steps are then one large
@@ -15,16 +18,39 @@ schedule backwards, accumulating each node's gradient from the templates of
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from .codegen import Names, cat, literal
-from .derivatives import ACTIVATION_JACOBIANS, ARGUMENT_GRADIENTS
+from .derivatives import ACTIVATION_JACOBIANS, ARGUMENT_FACTORS
+
+MAX_FACTORS = 4  # past this, a gradient is computed in the step (bounds the preamble's work)
+
+
+@dataclass(frozen=True, order=True)
+class Factor:
+    """An all-steps expression; ``per_step``: indexed by ``[t]`` (else a float or ``[H]``)."""
+
+    expr: str
+    per_step: bool
+
+
+@dataclass(frozen=True)
+class Adj:
+    """A gradient: the step tensor ``var`` times the product of ``factors``."""
+
+    var: str
+    factors: tuple[Factor, ...] = ()
+
+    def times(self, f: Factor | None) -> Adj:
+        return self if f is None else Adj(self.var, tuple(sorted((*self.factors, f))))
 
 
 def needs(nm: Names) -> list[int]:
-    """Step nodes whose per-step values the backward pass reads and that no run stack holds."""
+    """Step nodes whose values the backward pass reads and that no run stack holds."""
     g, nodes = nm.g, nm.g.nodes
     want: list[int] = []
     for n in nodes:
-        if n.static or n.op in ("input", "prev", "const") or n.op == "linear":
+        if n.static or n.op in ("input", "prev", "const", "linear"):
             continue
         if n.op in ("mul", "blend", "scale"):
             want += list(n.args)
@@ -41,125 +67,147 @@ def needs(nm: Names) -> list[int]:
 
 
 class _Back:
-    """Emits the body of one backward step and remembers which saved values it reads."""
+    """Emits the preamble and the body of one backward step."""
 
     def __init__(self, nm: Names) -> None:
-        self.nm = nm
-        self.g = nm.g
-        self.contrib: dict[int, list[str]] = {}
-        self.fetch: dict[int, None] = {}
+        self.nm, self.g = nm, nm.g
+        self.contrib: dict[int, list[Adj]] = {}
+        self.pre: dict[str, str] = {}  # preamble: name -> expression (all steps)
+        self.products: dict[tuple[Factor, ...], str] = {}
         self.lines: list[str] = []
+        self.after: dict[int, str] = {}  # scale weight gradients, after the loop
         self.run_of: dict[int, tuple[int, int, int, int]] = {}  # node -> (group, run, pos, count)
         for grp in self.g.groups:
             for r, (_, start, count) in enumerate(nm.runs(grp)):
                 for pos, m in enumerate(nm.run_members(grp, start, count)):
                     self.run_of[m] = (grp.index, r, pos, count)
 
-    def val(self, nid: int) -> str:
+    def all_steps(self, nid: int) -> Factor:
+        """A node's saved value for all steps, ``[T, B, size]`` (or a float)."""
         node = self.g.nodes[nid]
-        if node.op == "const" and not node.materialize:
-            return literal(node.value)
-        self.fetch[nid] = None
-        return self.nm.var(nid)
-
-    def all_steps(self, nid: int) -> str:
-        """The saved value of a node for all steps, ``[T, B, size]``."""
-        node = self.g.nodes[nid]
-        if node.op == "prev":
-            return f"ST{node.state}.narrow(0, 0, T)"
-        if node.static:
-            return f"S{self.nm.step_static.index(nid)}"
         if node.op == "const":
-            return f"torch.full_like(dout, {literal(node.value)})"
+            if not node.materialize:
+                return Factor(literal(node.value), False)
+            return Factor(f"torch.full_like(dout, {literal(node.value)})", True)
+        if node.op == "prev":
+            return Factor(f"ST{node.state}.narrow(0, 0, T)", True)
+        if node.static:
+            return Factor(f"S{self.nm.step_static.index(nid)}", True)
         if nid in self.run_of:
             k, r, pos, count = self.run_of[nid]
-            return f"R{k}_{r}" if count == 1 else f"R{k}_{r}.narrow(2, {pos} * H, H)"
-        return f"N{nid}"
+            return Factor(f"R{k}_{r}" if count == 1 else f"R{k}_{r}.narrow(2, {pos} * H, H)", True)
+        return Factor(f"N{nid}", True)
 
-    def add(self, nid: int, expr: str) -> None:
-        node = self.g.nodes[nid]
-        if node.op == "const":
-            return
-        self.contrib.setdefault(nid, []).append(expr)
+    def product(self, factors: tuple[Factor, ...]) -> str:
+        """The name of the all-steps product of ``factors`` (multiplied out in the preamble)."""
+        if len(factors) == 1 and factors[0].expr.isidentifier():
+            return factors[0].expr
+        if factors not in self.products:
+            name = f"K{len(self.products)}"
+            self.products[factors] = name
+            self.pre[name] = " * ".join(f.expr for f in factors)
+        return self.products[factors]
 
-    def adjoint(self, nid: int) -> str | None:
+    def term(self, adj: Adj) -> tuple[str, str | None]:
+        """(step tensor, its factor at step t or None)."""
+        if not adj.factors:
+            return adj.var, None
+        name = self.product(adj.factors)
+        return adj.var, f"{name}[t]" if any(f.per_step for f in adj.factors) else name
+
+    def materialize(self, parts: list[Adj], name: str) -> str:
+        parts = sorted(parts, key=lambda a: len(a.factors))
+        var, k = self.term(parts[0])
+        acc = var if k is None else f"{var} * {k}"
+        for part in parts[1:]:
+            var, k = self.term(part)
+            if k is None:
+                acc = f"{acc} + {var}"
+            elif k.endswith("[t]"):
+                acc = f"torch.addcmul({acc}, {var}, {k})"
+            else:
+                acc = f"{acc} + {var} * {k}"
+        if acc.isidentifier():
+            return acc
+        self.lines.append(f"{name} = {acc}")
+        return name
+
+    def add(self, nid: int, adj: Adj) -> None:
+        if self.g.nodes[nid].op != "const":
+            self.contrib.setdefault(nid, []).append(adj)
+
+    def adjoint(self, nid: int) -> Adj | None:
         parts = self.contrib.get(nid)
         if not parts:
             return None
-        if len(parts) == 1 and parts[0].isidentifier():
+        if len(parts) == 1 and len(parts[0].factors) < MAX_FACTORS:
             return parts[0]
-        self.lines.append(f"a{nid} = {' + '.join(parts)}")
-        return f"a{nid}"
+        return Adj(self.materialize(parts, f"a{nid}"))
 
     def group(self, k: int) -> None:
         grp = self.g.groups[k]
-        adjs = []
-        for _, start, count in self.nm.runs(grp):
-            for m in self.nm.run_members(grp, start, count):
-                adjs.append(self.adjoint(m) or "torch.zeros_like(dout[0])")
+        adjs, blocks = [], []
+        for r, (kind, start, count) in enumerate(self.nm.runs(grp)):
+            if kind:
+                self.pre[f"JR{k}_{r}"] = ACTIVATION_JACOBIANS[kind].format(y=f"R{k}_{r}")
+            for pos, m in enumerate(self.nm.run_members(grp, start, count)):
+                adj = self.adjoint(m) or Adj("torch.zeros_like(dout[0])")
+                jac = None
+                if kind:
+                    jr = f"JR{k}_{r}" if count == 1 else f"JR{k}_{r}.narrow(2, {pos} * H, H)"
+                    jac = Factor(jr, True)
+                adj = adj.times(jac)
+                adjs.append(adj.var)
+                fs = list(adj.factors)
+                if not any(f.per_step for f in fs):
+                    fs.insert(0, Factor("torch.ones_like(dout)", True))
+                blocks.append(" * ".join(f.expr for f in fs))
         self.lines.append(f"dg{k} = DG{k}[t]")
-        if any(grp.kinds):
-            self.lines.append(f"torch.mul({cat(adjs, 1)}, JG{k}[t], out=dg{k})")
+        if any(b != "torch.ones_like(dout)" for b in blocks):
+            self.pre[f"KG{k}"] = cat(blocks, 2)
+            self.lines.append(f"torch.mul({cat(adjs, 1)}, KG{k}[t], out=dg{k})")
         elif len(adjs) == 1:
             self.lines.append(f"dg{k}.copy_({adjs[0]})")
         else:
             self.lines.append(f"torch.cat([{', '.join(adjs)}], 1, out=dg{k})")
         self.lines.append(f"du{k} = torch.mm(dg{k}, W{k}t)")
         if len(grp.values) == 1:
-            self.add(grp.values[0], f"du{k}")
+            self.add(grp.values[0], Adj(f"du{k}"))
         else:
             names = [f"du{k}_{i}" for i in range(len(grp.values))]
             self.lines.append(f"{', '.join(names)} = du{k}.chunk({len(names)}, 1)")
             for v, name in zip(grp.values, names, strict=True):
-                self.add(v, name)
+                self.add(v, Adj(name))
 
     def node(self, nid: int) -> None:
         node = self.g.nodes[nid]
-        if node.op == "const":
-            return
-        adj = self.adjoint(nid)
+        adj = None if node.op == "const" else self.adjoint(nid)
         if adj is None:
             return
         if node.op == "scale":
-            self.lines.append(f"GS{node.param}[t] = {adj}")
-            self.add(node.args[0], f"{adj} * sc{node.param}")
+            j = node.param
+            # the weight's gradient: sum over steps and batch of (gradient * argument)
+            self.lines.append(f"GS{j}[t] = {adj.var}")
+            factors = adj.factors + (self.all_steps(node.args[0]),)
+            self.after[j] = f"(GS{j} * {' * '.join(f.expr for f in factors)}).sum([0, 1])"
+            self.add(node.args[0], adj.times(Factor(f"sc{j}", False)))
         elif node.op in ACTIVATION_JACOBIANS:
-            jac = f"{adj} * J{nid}[t]" if ACTIVATION_JACOBIANS[node.op] else adj
-            self.add(node.args[0], jac)
+            jac = ACTIVATION_JACOBIANS[node.op]
+            if jac:
+                self.pre[f"J{nid}"] = jac.format(y=f"N{nid}")
+            self.add(node.args[0], adj.times(Factor(f"J{nid}", True) if jac else None))
         else:
-            tmpls = ARGUMENT_GRADIENTS[node.op]
-            # fetch only the arguments the templates read (add and sub read none)
-            vals = [
-                self.val(a) if any(f"{{{i}}}" in t for t in tmpls) else ""
-                for i, a in enumerate(node.args)
-            ]
-            for a, tmpl in zip(node.args, tmpls, strict=True):
-                self.add(a, tmpl.format(*vals, g=adj))
-
-    def fetch_lines(self) -> list[str]:
-        out, done = [], set()
-        for nid in self.fetch:
-            node = self.g.nodes[nid]
-            if nid in done:
-                continue
-            if node.op == "prev":
-                out.append(f"s{node.state} = ST{node.state}[t]")
-            elif node.static:
-                out.append(f"v{nid} = S{self.nm.step_static.index(nid)}[t]")
-            elif node.op == "const":
-                out.append(f"v{nid} = torch.full_like(dout[0], {literal(node.value)})")
-            elif nid in self.run_of:
-                k, r, _, count = self.run_of[nid]
-                grp = self.g.groups[k]
-                _, start, _ = self.nm.runs(grp)[r]
-                members = self.nm.run_members(grp, start, count)
-                done.update(members)
-                lhs = ", ".join(f"v{m}" for m in members)
-                rhs = f"R{k}_{r}[t]" if count == 1 else f"R{k}_{r}[t].chunk({count}, 1)"
-                out.append(f"{lhs} = {rhs}")
-            else:
-                out.append(f"v{nid} = N{nid}[t]")
-        return out
+            vals = [self.all_steps(a) for a in node.args]
+            for a, tmpl in zip(node.args, ARGUMENT_FACTORS[node.op], strict=True):
+                if tmpl == "":
+                    factor = None
+                elif tmpl == "-1":
+                    factor = Factor("(-1.0)", False)
+                else:
+                    used = [v for i, v in enumerate(vals) if f"{{{i}}}" in tmpl]
+                    expr = tmpl.format(*(v.expr for v in vals))
+                    factor = Factor(expr, any(v.per_step for v in used))
+                self.add(a, adj.times(factor))
 
 
 def gen_backward(nm: Names) -> list[str]:
@@ -167,6 +215,22 @@ def gen_backward(nm: Names) -> list[str]:
 
     g, nodes = nm.g, nm.g.nodes
     n_states = len(g.cell.states)
+    back = _Back(nm)
+    for i, v in enumerate(g.state_values):
+        back.add(v, Adj(f"d_s{i}"))
+    back.add(g.state_values[0], Adj("dout[t]"))
+    for kind, idx in reversed(nm.schedule()):
+        (back.group if kind == "group" else back.node)(idx)
+    for j, s in enumerate(nm.step_static):
+        parts = back.contrib.get(s)
+        if parts:
+            back.lines.append(f"dS{j}[t] = {back.materialize(parts, f'a{s}')}")
+    carries = []
+    for i, p in enumerate(g.prev):
+        parts = back.contrib.get(p)
+        carries.append(back.materialize(parts, f"a{p}") if parts else f"torch.zeros_like(d_s{i})")
+    back.lines.append(f"{', '.join(f'd_s{i}' for i in range(n_states))} = {', '.join(carries)}")
+
     lines = [
         "def loop_back(dout: Tensor, dfinal: List[Tensor], saved: List[Tensor], "
         "S: List[Tensor], W: List[Tensor], sc: List[Tensor]) -> Tuple[List[Tensor], "
@@ -180,55 +244,27 @@ def gen_backward(nm: Names) -> list[str]:
     lines += [f"    S{j} = S[{j}]" for j in range(len(nm.step_static))]
     lines += [f"    W{k}t = W[{k}].t()" for k in range(len(g.groups))]
     lines += [f"    sc{j} = sc[{j}]" for j in range(g.n_scales)]
+    # Jacobians first: the products (K*, KG*) read them
+    order = sorted(back.pre, key=lambda n: not n.startswith("J"))
+    lines += [f"    {name} = {back.pre[name]}" for name in order]
     opts = "dtype=dout.dtype, device=dout.device"
-    for n in needs(nm):  # Jacobians of all steps at once
-        jac = ACTIVATION_JACOBIANS.get(nodes[n].op)
-        if jac and n not in g.gate_of and nodes[n].op not in ("mul", "blend"):
-            lines.append(f"    J{n} = {jac.format(y=f'N{n}')}")
     for grp in g.groups:
-        k = grp.index
-        if any(grp.kinds):
-            parts = []
-            for r, (kind, _, _) in enumerate(nm.runs(grp)):
-                y = f"R{k}_{r}"
-                parts.append(
-                    ACTIVATION_JACOBIANS[kind].format(y=y) if kind else f"torch.ones_like({y})"
-                )
-            lines.append(f"    JG{k} = {cat(parts, 2)}")
-        lines.append(f"    DG{k} = torch.empty(T, B, {len(grp.linears)} * H, {opts})")
+        lines.append(f"    DG{grp.index} = torch.empty(T, B, {len(grp.linears)} * H, {opts})")
     for j in range(len(nm.step_static)):
         lines.append(f"    dS{j} = torch.zeros(T, B, S{j}.size(2), {opts})")
-    dyn_scales = [n for n in g.scale_nodes if not nodes[n].static]
-    for n in dyn_scales:
-        lines.append(f"    GS{nodes[n].param} = torch.zeros(T, B, H, {opts})")
+    for n in g.scale_nodes:
+        if not nodes[n].static:
+            lines.append(f"    GS{nodes[n].param} = torch.zeros(T, B, H, {opts})")
     lines += [f"    d_s{i} = dfinal[{i}]" for i in range(n_states)]
-
-    back = _Back(nm)
-    for i, v in enumerate(g.state_values):
-        back.add(v, f"d_s{i}")
-    back.add(g.state_values[0], "dout[t]")
-    for kind, idx in reversed(nm.schedule()):
-        (back.group if kind == "group" else back.node)(idx)
-    for j, s in enumerate(nm.step_static):
-        adj = back.adjoint(s)
-        if adj is not None:
-            back.lines.append(f"dS{j}[t] = {adj}")
-    carries = [back.adjoint(p) or f"torch.zeros_like(d_s{i})" for i, p in enumerate(g.prev)]
-    back.lines.append(f"{', '.join(f'd_s{i}' for i in range(n_states))} = {', '.join(carries)}")
     lines.append("    for t in range(T - 1, -1, -1):")
-    lines += ["        " + line for line in back.fetch_lines() + back.lines]
+    lines += ["        " + line for line in back.lines]
 
     dws = []
     for grp in g.groups:
         k = grp.index
-        v = back.all_steps(grp.values[0]) if len(grp.values) == 1 else f"U{k}"
+        v = back.all_steps(grp.values[0]).expr if len(grp.values) == 1 else f"U{k}"
         dws.append(f"torch.mm({v}.reshape(T * B, -1).t(), DG{k}.reshape(T * B, -1))")
-    dsc = []
-    for j, n in enumerate(g.scale_nodes):
-        if nodes[n].static:
-            dsc.append(f"torch.zeros_like(sc{j})")
-        else:
-            dsc.append(f"(GS{j} * {back.all_steps(nodes[n].args[0])}).sum([0, 1])")
+    dsc = [back.after.get(j, f"torch.zeros_like(sc{j})") for j in range(g.n_scales)]
     dp = [f"DG{k}" for k in range(len(g.groups))]
     ds = [f"dS{j}" for j in range(len(nm.step_static))]
     dst = [f"d_s{i}" for i in range(n_states)]

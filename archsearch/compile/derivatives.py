@@ -3,9 +3,8 @@
 One row per function of ``archsearch.cell.functions.FUNCTIONS`` that has a
 template. An activation gives its Jacobian from its **output** ``{y}`` (so the
 backward pass needs only saved outputs, and computes the Jacobians of all time
-steps in one call before its loop). Other functions give one vector-Jacobian
-template per argument, with ``{g}`` the gradient of the output and ``{0}``,
-``{1}`` ... the arguments. A function without a row here still compiles: the
+steps in one call before its loop). Other functions give one factor per
+argument (see ``ARGUMENT_FACTORS``). A function without a row here still compiles: the
 compiler falls back to plain autograd through the scripted loop.
 ``linear`` and ``scale`` are laid out by the code generator itself.
 """
@@ -22,17 +21,20 @@ ACTIVATION_JACOBIANS: dict[str, str] = {
     "identity": "",  # pass-through: no Jacobian to apply
 }
 
-# One vector-Jacobian product per argument.
-ARGUMENT_GRADIENTS: dict[str, tuple[str, ...]] = {
-    "add": ("{g}", "{g}"),
-    "sub": ("{g}", "(-{g})"),
-    "neg": ("(-{g})",),
-    "mul": ("{g} * {1}", "{g} * {0}"),
+# Every function here is element-wise, so the gradient of each argument is the
+# output's gradient times a factor: "" for 1, "-1" for -1, else a template over
+# the arguments' values ({0}, {1} ...). Factors read saved values only, so the
+# backward pass multiplies them out for all steps at once, before its loop.
+ARGUMENT_FACTORS: dict[str, tuple[str, ...]] = {
+    "add": ("", ""),
+    "sub": ("", "-1"),
+    "neg": ("-1",),
+    "mul": ("{1}", "{0}"),
     # blend(a, b, c) = a * b + (1 - a) * c
-    "blend": ("{g} * ({1} - {2})", "{g} * {0}", "({g} - {g} * {0})"),
+    "blend": ("({1} - {2})", "{0}", "(1.0 - {0})"),
 }
 
 
 def has_derivative(fn: str) -> bool:
     """True when the generated backward pass knows how to differentiate ``fn``."""
-    return fn in ACTIVATION_JACOBIANS or fn in ARGUMENT_GRADIENTS or fn in ("linear", "scale")
+    return fn in ACTIVATION_JACOBIANS or fn in ARGUMENT_FACTORS or fn in ("linear", "scale")
