@@ -1,0 +1,90 @@
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from archsearch.driver import ConfigMismatch, run_search
+from archsearch.store import Store, load_results
+from tests.search.search_job import config
+
+JOB = Path(__file__).with_name("search_job.py")
+ROOT = Path(__file__).parents[2]
+
+
+def check_store(url: str, evaluations: int) -> None:
+    store = Store(url)
+    assert store.check_integrity() == []
+    frame = load_results(url, run="job")
+    assert frame["key"].nunique() == evaluations
+    assert not frame.duplicated(["key", "trial"]).any()
+    per_evaluation = frame.groupby("key").agg(cell=("cell", "first"), task=("task", "first"))
+    # No architecture is evaluated twice on a task (this searcher re-evaluates nothing here).
+    assert not per_evaluation.duplicated(["cell", "task"]).any()
+
+
+def test_tiny_search_in_process_fills_the_store(tmp_path):
+    url = f"sqlite:///{tmp_path}/s.db"
+    searcher, run = run_search(config(url, 8))
+    check_store(url, 8)
+    frame = load_results(url)
+    assert set(frame["task"]) == {"arith", "xml"}
+    assert {"gru", "lstm"} <= set(frame["cell_name"])
+    assert searcher.ranking(), "nothing was scored"
+    assert {"params_lr", "params_layers"} <= set(frame.columns)
+
+
+def test_the_same_command_resumes_and_a_changed_config_is_refused(tmp_path):
+    url = f"sqlite:///{tmp_path}/s.db"
+    run_search(config(url, 5))
+    run_search(config(url, 9))
+    check_store(url, 9)
+    with pytest.raises(ConfigMismatch, match="trials: 1 -> 2"):
+        run_search(config(url, 12).__class__(**{**config(url, 12).__dict__, "trials": 2}))
+
+
+def test_sigkill_midway_then_resume_loses_and_repeats_nothing(tmp_path):
+    url = f"sqlite:///{tmp_path}/s.db"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for delay in (4.0, 2.5):
+        job = subprocess.Popen([sys.executable, str(JOB), url, "40"], env=env)
+        time.sleep(delay)
+        job.send_signal(signal.SIGKILL)
+        job.wait()
+        assert Store(url).check_integrity() == []
+    before = Store(url).open_run("job", config(url, 40).identity())
+    done = before.count()
+    before.close()
+    assert done > 0
+    subprocess.run([sys.executable, str(JOB), url, "14"], env=env, check=True, timeout=300)
+    check_store(url, max(14, done))
+
+
+def test_two_node_local_ray_cluster(tmp_path):
+    ray = pytest.importorskip("ray")
+    from ray.cluster_utils import Cluster
+
+    from archsearch.driver import directions
+    from archsearch.execute import EvalOptions
+    from archsearch.ray_executor import RayExecutor
+
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
+    cluster.add_node(num_cpus=1)
+    try:
+        ray.init(address=cluster.address, log_to_driver=False)
+        url = f"sqlite:///{tmp_path}/s.db"
+        cfg = config(url, 6)
+        executor = RayExecutor(
+            EvalOptions(preset="smoke", data_seed=0, overrides=cfg.overrides),
+            directions(cfg.tasks),
+        )
+        assert executor.capacity == 2
+        run_search(cfg, executor=executor)
+        check_store(url, 6)
+        assert load_results(url)["status"].eq("ok").all()
+    finally:
+        ray.shutdown()
+        cluster.shutdown()
