@@ -11,7 +11,8 @@ The loop, for a step budget ``train_steps`` (and an optional ``time_budget``):
    ``lr_decay`` (decay on plateau); after ``patience`` passes without
    improvement stop early; ``report`` may ask to stop (pruning).
 
-A loss that becomes NaN or infinite ends the run as ``diverged``; an exception
+A loss that becomes NaN, infinite or larger than ``max_loss`` ends the run
+as ``diverged``; an exception
 ends it as ``failed`` with its message. Neither raises: both are results. The
 test metric is measured with the best validation parameters.
 """
@@ -65,6 +66,9 @@ class TrainSettings:
     """Training choices that are the harness's, not the preset's or the space's."""
 
     lr_decay: float = 0.5  # learning rate factor after a validation pass without improvement
+    # A loss above this counts as divergence, as NaN and infinity do: with saturating
+    # activations a blown-up model can keep a finite loss (1e30 and growing) forever.
+    max_loss: float = 1e6
     log_every: int = 10  # steps between progress callbacks
     backend: str = "torchscript"
     device: str = "cpu"
@@ -134,7 +138,7 @@ def _run(cell, task, params, optimizer_name, seed, settings, report, on_step, re
             state = None
         logits, state = model(batch.inputs, state)
         loss = task.loss(logits, batch)
-        if not torch.isfinite(loss):
+        if not torch.isfinite(loss) or loss.item() > settings.max_loss:
             raise _Diverged
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
