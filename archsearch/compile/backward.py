@@ -62,7 +62,10 @@ def needs(nm: Names) -> list[int]:
     return [
         a
         for a in dict.fromkeys(want)
-        if not nodes[a].static and nodes[a].op not in ("prev", "const") and a not in nm.produced
+        if not nodes[a].static
+        and nodes[a].op not in ("prev", "const")
+        and a not in nm.produced
+        and a not in g.state_values
     ]
 
 
@@ -96,6 +99,8 @@ class _Back:
         if nid in self.run_of:
             k, r, pos, count = self.run_of[nid]
             return Factor(f"R{k}_{r}" if count == 1 else f"R{k}_{r}.narrow(2, {pos} * H, H)", True)
+        if nid in self.g.state_values:
+            return Factor(f"ST{self.g.state_values.index(nid)}.narrow(0, 1, T)", True)
         return Factor(f"N{nid}", True)
 
     def product(self, factors: tuple[Factor, ...]) -> str:
@@ -194,7 +199,7 @@ class _Back:
         elif node.op in ACTIVATION_JACOBIANS:
             jac = ACTIVATION_JACOBIANS[node.op]
             if jac:
-                self.pre[f"J{nid}"] = jac.format(y=f"N{nid}")
+                self.pre[f"J{nid}"] = jac.format(y=self.all_steps(nid).expr)
             self.add(node.args[0], adj.times(Factor(f"J{nid}", True) if jac else None))
         else:
             vals = [self.all_steps(a) for a in node.args]
@@ -211,7 +216,7 @@ class _Back:
 
 
 def gen_backward(nm: Names) -> list[str]:
-    from .codegen import saved_lists
+    from .codegen import buffer_layout
 
     g, nodes = nm.g, nm.g.nodes
     n_states = len(g.cell.states)
@@ -239,7 +244,7 @@ def gen_backward(nm: Names) -> list[str]:
         "    B = dout.size(1)",
         "    H = dout.size(2)",
     ]
-    names = [f"ST{i}" for i in range(n_states)] + [lst for lst, _ in saved_lists(nm)]
+    names = [buf for buf, _, _, _ in buffer_layout(nm)]
     lines += [f"    {name} = saved[{i}]" for i, name in enumerate(names)]
     lines += [f"    S{j} = S[{j}]" for j in range(len(nm.step_static))]
     lines += [f"    W{k}t = W[{k}].t()" for k in range(len(g.groups))]

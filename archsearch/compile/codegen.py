@@ -70,9 +70,30 @@ class Names:
         self.group_of = {lin: g for g in graph.groups for lin in g.linears}
         self.produced = set(self.group_of) | set(graph.gate_of)
         self.max_depth = max((n.depth for n in nodes if not n.static), default=0)
+        # a + b * c: one addcmul when the product is read only there (and is not saved)
+        self.fused: dict[int, int] = {}  # add node -> the mul node it computes
+        for n in nodes:
+            if n.op != "add" or n.static:
+                continue
+            for i, m in enumerate(n.args):
+                mul, other = nodes[m], nodes[n.args[1 - i]]
+                if (
+                    mul.op == "mul"
+                    and not mul.static
+                    and graph.consumers[m] == 1
+                    and m not in graph.state_values
+                    and self.is_tensor(other.id)
+                    and all(self.is_tensor(a) for a in mul.args)
+                ):
+                    self.fused[n.id] = m
+                    break
         self.custom_backward = all(
             has_derivative(n.op) for n in nodes if n.op not in ("input", "prev", "const")
         )
+
+    def is_tensor(self, nid: int) -> bool:
+        n = self.g.nodes[nid]
+        return n.op != "const" or n.materialize
 
     def var(self, nid: int) -> str:
         n = self.g.nodes[nid]
@@ -157,7 +178,7 @@ def gen_prologue(nm: Names) -> list[str]:
             if n.op == "input":
                 lines.append(f"    v{n.id} = x.reshape(T * B, x.size(2))")
             else:
-                lines.append(f"    v{n.id} = {elementwise(nm, n.id)}")
+                lines.append(f"    v{n.id} = {elementwise(nm, n.id)[0]}")
         if d < len(g.static_groups):
             sg = g.static_groups[d]
             bias = cat([f"p[{nm.biases[g.linear_nodes.index(lin)]}]" for lin in sg.linears], 0)
@@ -211,23 +232,43 @@ def hidden_expr(nm: Names) -> str:
     return "x.size(2)"
 
 
-def elementwise(nm: Names, nid: int) -> str:
-    """The expression of an element-wise or scale node, from its arguments' names."""
+# Functions whose result can be written straight into a preallocated buffer.
+OUT_TEMPLATES = {
+    "tanh": "torch.tanh({0}, out={out})",
+    "sigmoid": "torch.sigmoid({0}, out={out})",
+    "mul": "torch.mul({0}, {1}, out={out})",
+    "add": "torch.add({0}, {1}, out={out})",
+    "sub": "torch.sub({0}, {1}, out={out})",
+}
+
+
+def elementwise(nm: Names, nid: int, out: str | None = None) -> tuple[str, bool]:
+    """The expression of an element-wise or scale node; True when it writes into ``out``."""
     n = nm.g.nodes[nid]
     args = [nm.var(a) for a in n.args]
     if n.op == "scale":
-        return (
-            f"sc{n.param} * {args[0]}"
-            if not n.static
-            else f"p[{nm.scale_params[n.param]}] * {args[0]}"
-        )
+        w = f"p[{nm.scale_params[n.param]}]" if n.static else f"sc{n.param}"
+        return f"{w} * {args[0]}", False
+    if nid in nm.fused:
+        m = nm.fused[nid]
+        other = nm.var(n.args[1 - n.args.index(m)])
+        a, b = (nm.var(x) for x in nm.g.nodes[m].args)
+        if out is not None:
+            return f"torch.addcmul({other}, {a}, {b}, out={out})", True
+        return f"torch.addcmul({other}, {a}, {b})", False
+    if out is not None and n.op in OUT_TEMPLATES and all(nm.is_tensor(a) for a in n.args):
+        return OUT_TEMPLATES[n.op].format(*args, out=out), True
     template = FUNCTIONS[n.op].template
     assert template is not None, n.op
-    return template.format(*args)
+    return template.format(*args), False
 
 
 def gen_loop(nm: Names, save: bool) -> list[str]:
-    """The time loop; with ``save`` it also stacks what the backward pass reads."""
+    """The time loop; with ``save`` it also fills the buffers the backward pass reads.
+
+    Saved values are written straight into preallocated ``[T, B, ...]`` buffers
+    (``out=``) where the function allows, else copied there: no stacking after.
+    """
     g, nodes = nm.g, nm.g.nodes
     n_states = len(g.cell.states)
     name = "loop_save" if save else "loop"
@@ -236,91 +277,117 @@ def gen_loop(nm: Names, save: bool) -> list[str]:
         f"def {name}(T: int, P: List[Tensor], S: List[Tensor], W: List[Tensor], "
         f"sc: List[Tensor], state: List[Tensor]) -> {ret}:",
         "    H = state[0].size(1)",
+        "    B = state[0].size(0)",
     ]
     lines += [f"    P{k} = P[{k}]" for k in range(len(g.groups))]
     lines += [f"    S{j} = S[{j}]" for j in range(len(nm.step_static))]
     lines += [f"    W{k} = W[{k}]" for k in range(len(g.groups))]
     lines += [f"    sc{j} = sc[{j}]" for j in range(g.n_scales)]
     lines += [f"    s{i} = state[{i}]" for i in range(n_states)]
-    saved = saved_lists(nm) if save else []
-    if save:
-        lines += [f"    ST{i}: List[Tensor] = [s{i}]" for i in range(n_states)]
-        lines += [f"    {lst}: List[Tensor] = []" for lst, _ in saved]
-    else:
+    targets: dict[object, list[str]] = {}  # node id or ("run"/"u", ...) -> buffer slots
+    buffers = buffer_layout(nm) if save else []
+    opts = "dtype=s0.dtype, device=s0.device"
+    for buf, key, width, slot in buffers:
+        rows = "T + 1" if buf.startswith("ST") else "T"
+        lines.append(f"    {buf} = torch.empty({rows}, B, {width}, {opts})")
+        targets.setdefault(key, []).append(f"{buf}[{slot}]")
+    lines += [f"    ST{i}[0] = s{i}" for i in range(n_states) if save]
+    if not save:
         lines.append("    out: List[Tensor] = []")
     lines.append("    for t in range(T):")
     body = []
     for j, s in enumerate(nm.step_static):
         body.append(f"v{s} = S{j}[t]")
+    done: set = set()
+
+    def store(key, var: str, wrote: bool) -> None:
+        for slot in targets.get(key, [])[1 if wrote else 0 :]:
+            body.append(f"{slot} = {var}")
+        done.add(key)
+
     for kind, idx in nm.schedule():
-        if kind == "node":
-            n = nodes[idx]
-            if n.op == "const":
-                body.append(f"v{idx} = torch.full_like(s0, {literal(n.value)})")
-            else:
-                body.append(f"v{idx} = {elementwise(nm, idx)}")
-        else:
-            body += group_forward(nm, g.groups[idx])
-    for lst, expr in saved:
-        body.append(f"{lst}.append({expr})")
+        if kind == "group":
+            body += group_forward(nm, g.groups[idx], targets, done)
+            continue
+        n = nodes[idx]
+        if idx in nm.fused.values():  # computed by the addcmul of its consumer
+            continue
+        if n.op == "const":
+            body.append(f"v{idx} = torch.full_like(s0, {literal(n.value)})")
+            store(idx, f"v{idx}", False)
+            continue
+        slots = targets.get(idx)
+        expr, wrote = elementwise(nm, idx, slots[0] if slots else None)
+        body.append(f"v{idx} = {expr}")
+        store(idx, f"v{idx}", wrote)
+    for key in targets:  # states that are previous values or static values
+        if key not in done and isinstance(key, int):
+            store(key, nm.var(key), False)
     news = [nm.var(v) for v in g.state_values]
-    if save:
-        body += [f"ST{i}.append({news[i]})" for i in range(n_states)]
-    else:
+    if not save:
         body.append(f"out.append({news[0]})")
     body.append(f"{', '.join(f's{i}' for i in range(n_states))} = {', '.join(news)}")
     lines += ["        " + b for b in body]
     finals = ", ".join(f"s{i}" for i in range(n_states))
     if save:
-        stacks = [f"torch.stack(ST{i})" for i in range(n_states)]
-        stacks += [f"torch.stack({lst})" for lst, _ in saved]
-        lines.append(f"    saved: List[Tensor] = [{', '.join(stacks)}]")
-        lines.append(f"    return saved[0][1:], [{finals}], saved")
+        lines.append(f"    saved: List[Tensor] = [{', '.join(b[0] for b in buffers)}]")
+        lines.append(f"    return ST0[1:], [{finals}], saved")
     else:
         lines.append(f"    return torch.stack(out), [{finals}]")
     return lines
 
 
-def group_forward(nm: Names, grp: Group) -> list[str]:
+def group_forward(nm: Names, grp: Group, targets=None, done=None) -> list[str]:
+    """One step product: ``g = P[t] + values @ W``, then one activation call per run."""
+    targets = targets or {}
     k = grp.index
     vals = cat([nm.var(v) for v in grp.values], 1)
     lines = []
     if len(grp.values) > 1:
-        lines.append(f"u{k} = {vals}")
+        slot = targets.get(("u", k))
+        lines.append(f"u{k} = {vals[:-1]}, out={slot[0]})" if slot else f"u{k} = {vals}")
         vals = f"u{k}"
     lines.append(f"g{k} = torch.addmm(P{k}[t], {vals}, W{k})")
     runs = nm.runs(grp)
     for r, (kind, start, count) in enumerate(runs):
         src = f"g{k}" if len(runs) == 1 else f"g{k}.narrow(1, {start} * H, {count} * H)"
-        if kind:
-            lines.append(f"r{k}_{r} = {FUNCTIONS[kind].template.format(src)}")
+        slot = targets.get(("run", k, r))
+        if kind and slot and kind in OUT_TEMPLATES:
+            lines.append(f"r{k}_{r} = {OUT_TEMPLATES[kind].format(src, out=slot[0])}")
         else:
-            lines.append(f"r{k}_{r} = {src}")
+            lines.append(f"r{k}_{r} = {FUNCTIONS[kind].template.format(src) if kind else src}")
+            if slot:
+                lines.append(f"{slot[0]} = r{k}_{r}")
         members = nm.run_members(grp, start, count)
         if count == 1:
             lines.append(f"v{members[0]} = r{k}_{r}")
         else:
             lines.append(f"{', '.join(f'v{m}' for m in members)} = r{k}_{r}.chunk({count}, 1)")
+        for m in members:
+            for s in targets.get(m, []):  # a run member that is also a state
+                lines.append(f"{s} = v{m}")
+            if done is not None:
+                done.add(m)
     return lines
 
 
-def saved_lists(nm: Names) -> list[tuple[str, str]]:
-    """(list name, per-step expression) the forward loop saves for the backward pass.
+def buffer_layout(nm: Names) -> list[tuple[str, object, str, str]]:
+    """(buffer, what it holds, width, slot at step t) of every saved value, in ``saved`` order.
 
-    Saved: each run of a step product (its activations' outputs), the
+    States first (``ST{i}[t + 1]`` is the new value, ``ST{i}[t]`` the previous
+    one), then each run of a step product (its activations' outputs), the
     concatenated input of a product with several values, and the value of
     every other step node the backward pass reads (see ``backward.needs``).
     """
     from .backward import needs  # one definition of what the backward pass reads
 
-    out = []
+    out = [(f"ST{i}", v, "H", "t + 1") for i, v in enumerate(nm.g.state_values)]
     for grp in nm.g.groups:
-        for r, _ in enumerate(nm.runs(grp)):
-            out.append((f"R{grp.index}_{r}", f"r{grp.index}_{r}"))
+        for r, (_, _, count) in enumerate(nm.runs(grp)):
+            out.append((f"R{grp.index}_{r}", ("run", grp.index, r), f"{count} * H", "t"))
         if len(grp.values) > 1:
-            out.append((f"U{grp.index}", f"u{grp.index}"))
-    for nid in needs(nm):
-        out.append((f"N{nid}", f"v{nid}"))
+            out.append((f"U{grp.index}", ("u", grp.index), f"{len(grp.values)} * H", "t"))
+    out += [(f"N{nid}", nid, "H", "t") for nid in needs(nm)]
     return out
 
 
