@@ -63,7 +63,9 @@ PRESETS = {
     "quick": dict(
         seq_len=64, batch_size=32, hidden_size=128, train_steps=1000, eval_every=200,
         patience=3, n_train=20000, n_valid=1024, n_test=2048, eval_batches=16,
-        min_name=2, max_name=10, max_depth=6,
+        # Names of 2-3 letters: with 2-10, a 128-unit LSTM learns only the tag structure in
+        # this budget (measured: 0.17 closing-tag accuracy, the same as torch.nn.LSTM).
+        min_name=2, max_name=3, max_depth=4,
     ),
     "paper": dict(
         seq_len=256, batch_size=128, hidden_size=512, train_steps=50000, eval_every=1000,

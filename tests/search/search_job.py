@@ -26,7 +26,8 @@ def config(storage: str, evaluations: int, **extra) -> SearchConfig:
         max_seconds=None,
         storage=storage,
         overrides=TINY,
-        searcher_options={"threshold": 0.0},
+        # No re-evaluation here, so every (cell, task) must appear once.
+        searcher_options={"threshold": 0.0, "reeval_probability": 0.0},
         **extra,
     )
 
