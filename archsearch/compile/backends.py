@@ -40,7 +40,7 @@ class _Loop(torch.autograd.Function):
     @staticmethod
     def forward(ctx, program, T, counts, *tensors):
         P, S, W, sc, state = _split(tensors, counts)
-        out, finals, saved = program.scripted["loop_save"](T, P, S, W, sc, state)
+        out, finals, saved = program.run("loop_save", T, P, S, W, sc, state)
         ctx.program, ctx.counts = program, counts
         ctx.save_for_backward(*saved, *S, *W, *sc)
         ctx.n_saved = len(saved)
@@ -57,8 +57,8 @@ class _Loop(torch.autograd.Function):
         if dout is None:
             dout = first.new_zeros(first.size(0) - 1, *first.shape[1:])
         dfin = [d if d is not None else first.new_zeros(first.shape[1:]) for d in dfinal]
-        dP, dS, dst, dW, dsc = ctx.program.scripted["loop_back"](
-            dout.contiguous(), dfin, saved, S, W, sc
+        dP, dS, dst, dW, dsc = ctx.program.run(
+            "loop_back", dout.contiguous(), dfin, saved, S, W, sc
         )
         return (None, None, None, *dP, *dS, *dW, *dsc, *dst)
 
@@ -77,7 +77,7 @@ class TorchScriptBackend:
     def run(self, program, x, state, params):
         P, S, W, sc = program.python["prologue"](x, params)
         if not program.custom_backward or not torch.is_grad_enabled():
-            return program.scripted["loop"](x.size(0), P, S, W, sc, state)
+            return program.run("loop", x.size(0), P, S, W, sc, state)
         counts = (len(P), len(S), len(W), len(sc), len(state))
         res = _Loop.apply(program, x.size(0), counts, *P, *S, *W, *sc, *state)
         return res[0], list(res[1:])

@@ -216,7 +216,7 @@ class _Back:
 
 
 def gen_backward(nm: Names) -> list[str]:
-    from .codegen import buffer_layout
+    from .forward import buffer_layout  # forward.py imports this module
 
     g, nodes = nm.g, nm.g.nodes
     n_states = len(g.cell.states)

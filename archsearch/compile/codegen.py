@@ -10,9 +10,9 @@ The generated module defines:
   every static value for all steps at once: the input projections of every
   linear (one matrix product per static group, bias included), the static
   values the step reads, and the block weights of the step's matrix products.
-- ``loop(T, P, S, W, sc, state)``: the time loop, returning outputs and states.
-- ``loop_save``: the same loop, also returning what the generated backward
-  pass (``backward.py``) needs.
+- ``loop(T, P, S, W, sc, state)``: the time loop, returning outputs and states,
+  and ``loop_save``, the same loop also filling what the generated backward
+  pass (``backward.py``) reads: both in ``forward.py``;
 - ``Layer``: a standalone ``nn.Module`` for saving.
 """
 
@@ -133,7 +133,7 @@ class Names:
         lins = group.linears[start : start + count]
         return [self.gate_acts.get(lin, lin) for lin in lins]
 
-    def block_weight(self, group: Group, static: bool) -> str:
+    def block_weight(self, group: Group) -> str:
         """The block matrix ``[sum of value sizes, n * H]`` of a group, from the flat list ``p``."""
         nodes = self.g.nodes
         rows = []
@@ -149,7 +149,6 @@ class Names:
                 ]
                 cols.append(" + ".join(ws) if ws else f"p[0].new_zeros([{size}, H])")
             rows.append(cols[0] if len(cols) == 1 else f"torch.cat([{', '.join(cols)}], 1)")
-        _ = static
         return rows[0] if len(rows) == 1 else f"torch.cat([{', '.join(rows)}], 0)"
 
 
@@ -183,7 +182,7 @@ def gen_prologue(nm: Names) -> list[str]:
             sg = g.static_groups[d]
             bias = cat([f"p[{nm.biases[g.linear_nodes.index(lin)]}]" for lin in sg.linears], 0)
             vals = cat([f"v{v}" for v in sg.values], 1)
-            lines.append(f"    xp{d} = torch.addmm({bias}, {vals}, {nm.block_weight(sg, True)})")
+            lines.append(f"    xp{d} = torch.addmm({bias}, {vals}, {nm.block_weight(sg)})")
             for pos, lin in enumerate(sg.linears):
                 if nodes[lin].static:
                     lines.append(f"    v{lin} = xp{d}.narrow(1, {pos} * H, H)")
@@ -216,7 +215,7 @@ def gen_prologue(nm: Names) -> list[str]:
             part = cat(pieces, 1)
         p_parts.append(f"{part}.reshape(T, B, {len(grp.linears)} * H)")
     s_parts = [f"v{s}.reshape(T, B, -1)" for s in nm.step_static]
-    w_parts = [nm.block_weight(grp, False) for grp in g.groups]
+    w_parts = [nm.block_weight(grp) for grp in g.groups]
     sc_parts = [f"p[{i}]" for i in nm.scale_params]
     for name, parts in (("P", p_parts), ("S", s_parts), ("W", w_parts), ("sc", sc_parts)):
         lines.append(f"    {name}: List[Tensor] = [{', '.join(parts)}]")
@@ -261,134 +260,6 @@ def elementwise(nm: Names, nid: int, out: str | None = None) -> tuple[str, bool]
     template = FUNCTIONS[n.op].template
     assert template is not None, n.op
     return template.format(*args), False
-
-
-def gen_loop(nm: Names, save: bool) -> list[str]:
-    """The time loop; with ``save`` it also fills the buffers the backward pass reads.
-
-    Saved values are written straight into preallocated ``[T, B, ...]`` buffers
-    (``out=``) where the function allows, else copied there: no stacking after.
-    """
-    g, nodes = nm.g, nm.g.nodes
-    n_states = len(g.cell.states)
-    name = "loop_save" if save else "loop"
-    ret = "Tuple[Tensor, List[Tensor], List[Tensor]]" if save else "Tuple[Tensor, List[Tensor]]"
-    lines = [
-        f"def {name}(T: int, P: List[Tensor], S: List[Tensor], W: List[Tensor], "
-        f"sc: List[Tensor], state: List[Tensor]) -> {ret}:",
-        "    H = state[0].size(1)",
-        "    B = state[0].size(0)",
-    ]
-    lines += [f"    P{k} = P[{k}]" for k in range(len(g.groups))]
-    lines += [f"    S{j} = S[{j}]" for j in range(len(nm.step_static))]
-    lines += [f"    W{k} = W[{k}]" for k in range(len(g.groups))]
-    lines += [f"    sc{j} = sc[{j}]" for j in range(g.n_scales)]
-    lines += [f"    s{i} = state[{i}]" for i in range(n_states)]
-    targets: dict[object, list[str]] = {}  # node id or ("run"/"u", ...) -> buffer slots
-    buffers = buffer_layout(nm) if save else []
-    opts = "dtype=s0.dtype, device=s0.device"
-    for buf, key, width, slot in buffers:
-        rows = "T + 1" if buf.startswith("ST") else "T"
-        lines.append(f"    {buf} = torch.empty({rows}, B, {width}, {opts})")
-        targets.setdefault(key, []).append(f"{buf}[{slot}]")
-    lines += [f"    ST{i}[0] = s{i}" for i in range(n_states) if save]
-    if not save:
-        lines.append("    out: List[Tensor] = []")
-    lines.append("    for t in range(T):")
-    body = []
-    for j, s in enumerate(nm.step_static):
-        body.append(f"v{s} = S{j}[t]")
-    done: set = set()
-
-    def store(key, var: str, wrote: bool) -> None:
-        for slot in targets.get(key, [])[1 if wrote else 0 :]:
-            body.append(f"{slot} = {var}")
-        done.add(key)
-
-    for kind, idx in nm.schedule():
-        if kind == "group":
-            body += group_forward(nm, g.groups[idx], targets, done)
-            continue
-        n = nodes[idx]
-        if idx in nm.fused.values():  # computed by the addcmul of its consumer
-            continue
-        if n.op == "const":
-            body.append(f"v{idx} = torch.full_like(s0, {literal(n.value)})")
-            store(idx, f"v{idx}", False)
-            continue
-        slots = targets.get(idx)
-        expr, wrote = elementwise(nm, idx, slots[0] if slots else None)
-        body.append(f"v{idx} = {expr}")
-        store(idx, f"v{idx}", wrote)
-    for key in targets:  # states that are previous values or static values
-        if key not in done and isinstance(key, int):
-            store(key, nm.var(key), False)
-    news = [nm.var(v) for v in g.state_values]
-    if not save:
-        body.append(f"out.append({news[0]})")
-    body.append(f"{', '.join(f's{i}' for i in range(n_states))} = {', '.join(news)}")
-    lines += ["        " + b for b in body]
-    finals = ", ".join(f"s{i}" for i in range(n_states))
-    if save:
-        lines.append(f"    saved: List[Tensor] = [{', '.join(b[0] for b in buffers)}]")
-        lines.append(f"    return ST0[1:], [{finals}], saved")
-    else:
-        lines.append(f"    return torch.stack(out), [{finals}]")
-    return lines
-
-
-def group_forward(nm: Names, grp: Group, targets=None, done=None) -> list[str]:
-    """One step product: ``g = P[t] + values @ W``, then one activation call per run."""
-    targets = targets or {}
-    k = grp.index
-    vals = cat([nm.var(v) for v in grp.values], 1)
-    lines = []
-    if len(grp.values) > 1:
-        slot = targets.get(("u", k))
-        lines.append(f"u{k} = {vals[:-1]}, out={slot[0]})" if slot else f"u{k} = {vals}")
-        vals = f"u{k}"
-    lines.append(f"g{k} = torch.addmm(P{k}[t], {vals}, W{k})")
-    runs = nm.runs(grp)
-    for r, (kind, start, count) in enumerate(runs):
-        src = f"g{k}" if len(runs) == 1 else f"g{k}.narrow(1, {start} * H, {count} * H)"
-        slot = targets.get(("run", k, r))
-        if kind and slot and kind in OUT_TEMPLATES:
-            lines.append(f"r{k}_{r} = {OUT_TEMPLATES[kind].format(src, out=slot[0])}")
-        else:
-            lines.append(f"r{k}_{r} = {FUNCTIONS[kind].template.format(src) if kind else src}")
-            if slot:
-                lines.append(f"{slot[0]} = r{k}_{r}")
-        members = nm.run_members(grp, start, count)
-        if count == 1:
-            lines.append(f"v{members[0]} = r{k}_{r}")
-        else:
-            lines.append(f"{', '.join(f'v{m}' for m in members)} = r{k}_{r}.chunk({count}, 1)")
-        for m in members:
-            for s in targets.get(m, []):  # a run member that is also a state
-                lines.append(f"{s} = v{m}")
-            if done is not None:
-                done.add(m)
-    return lines
-
-
-def buffer_layout(nm: Names) -> list[tuple[str, object, str, str]]:
-    """(buffer, what it holds, width, slot at step t) of every saved value, in ``saved`` order.
-
-    States first (``ST{i}[t + 1]`` is the new value, ``ST{i}[t]`` the previous
-    one), then each run of a step product (its activations' outputs), the
-    concatenated input of a product with several values, and the value of
-    every other step node the backward pass reads (see ``backward.needs``).
-    """
-    from .backward import needs  # one definition of what the backward pass reads
-
-    out = [(f"ST{i}", v, "H", "t + 1") for i, v in enumerate(nm.g.state_values)]
-    for grp in nm.g.groups:
-        for r, (_, _, count) in enumerate(nm.runs(grp)):
-            out.append((f"R{grp.index}_{r}", ("run", grp.index, r), f"{count} * H", "t"))
-        if len(grp.values) > 1:
-            out.append((f"U{grp.index}", ("u", grp.index), f"{len(grp.values)} * H", "t"))
-    out += [(f"N{nid}", nid, "H", "t") for nid in needs(nm)]
-    return out
 
 
 def gen_standalone(nm: Names, n_params: int) -> list[str]:

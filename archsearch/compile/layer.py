@@ -102,8 +102,10 @@ class CompiledLayer(nn.Module):
         return flat + [s.weight for s in self.scales]
 
     def forward(self, x: torch.Tensor, state=None):
-        if x.dim() != 3 or x.shape[2] != self.input_size:
-            raise ValueError(f"expected x of shape [T, B, {self.input_size}], got {list(x.shape)}")
+        if x.dim() != 3 or x.shape[2] != self.input_size or x.shape[0] == 0:
+            raise ValueError(
+                f"expected x of shape [T, B, {self.input_size}] with T > 0, got {list(x.shape)}"
+            )
         n = len(self.cell.states)
         if state is None:
             zero = x.new_zeros(x.shape[1], self.hidden_size)
@@ -118,12 +120,9 @@ class CompiledLayer(nn.Module):
     def save(self, path) -> None:
         """Write a standalone TorchScript file (plain ``torch.jit.load`` runs it)."""
         params = [p.detach().clone() for p in self.flat_parameters()]
-        ctx = quiet_jit()
-        try:
+        with quiet_jit():
             module = torch.jit.script(self.program.python["Layer"](params))
             torch.jit.save(module, str(path))
-        finally:
-            ctx.__exit__(None, None, None)
 
     def extra_repr(self) -> str:
         return (

@@ -83,3 +83,17 @@ def test_gradcheck(name):
             down = layer(x, tuple(state))[0].sum()
             p.view(-1)[idx] += eps
         assert abs((up - down).item() / (2 * eps) - g.reshape(-1)[idx].item()) < 1e-6
+
+
+def test_fallback_without_generated_backward(monkeypatch):
+    """A function without a derivative row falls back to autograd through the scripted loop."""
+    from archsearch.compile import derivatives
+
+    monkeypatch.delitem(derivatives.ARGUMENT_FACTORS, "blend")
+    cell = parse_cell(EVERY.replace("cell every", "cell every_fallback"))
+    fast, slow = pair(cell, H)
+    assert not fast.program.custom_backward
+    x = torch.randn(T, B, H, dtype=torch.float64, requires_grad=True)
+    a, b = run(fast, x), run(slow, x)
+    for ga, gb in zip(a[2], b[2], strict=True):
+        torch.testing.assert_close(ga, gb, rtol=1e-9, atol=1e-12)
