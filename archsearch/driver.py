@@ -40,6 +40,7 @@ class SearchConfig:
     storage: str | None = None  # SQLAlchemy URL; default a SQLite file under results/
     searcher_options: dict[str, Any] = field(default_factory=dict)
     overrides: dict[str, Any] = field(default_factory=dict)  # task knobs
+    fixed: dict[str, Any] = field(default_factory=dict)  # hyperparameters not sampled
 
     def identity(self) -> dict[str, Any]:
         """What must match to resume a run (budgets and storage may change)."""

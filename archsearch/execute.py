@@ -31,7 +31,8 @@ class EvalOptions:
     data_seed: int = 0
     threads: int = 1
     backend: str = "torchscript"
-    overrides: dict[str, Any] = field(default_factory=dict)
+    overrides: dict[str, Any] = field(default_factory=dict)  # task knobs
+    fixed: dict[str, Any] = field(default_factory=dict)  # hyperparameters not sampled
 
 
 @dataclass
@@ -65,6 +66,7 @@ def evaluate_proposal(proposal: dict[str, Any], options: EvalOptions) -> dict[st
         pruner=options.pruner,
         seed=proposal["seed"],
         data_seed=options.data_seed,
+        fixed=options.fixed,
         overrides=options.overrides,
         threads=options.threads,
         settings=TrainSettings(backend=options.backend, device=device),
