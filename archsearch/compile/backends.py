@@ -35,7 +35,7 @@ class EagerBackend:
 
 
 class _Loop(torch.autograd.Function):
-    """Scripted forward loop that saves for, and a scripted generated BPTT loop."""
+    """Forward: the scripted loop, saving what BPTT reads. Backward: the generated BPTT loop."""
 
     @staticmethod
     def forward(ctx, program, T, counts, *tensors):
