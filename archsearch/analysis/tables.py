@@ -51,6 +51,8 @@ def ranking(
 ) -> pd.DataFrame:
     """Per cell: best metric and relative performance per task, score (min), trials, size, depth.
 
+    ``n_params`` counts the parameters of the cell's best model on the first task.
+
     Sorted by score, best first; cells missing a task have no score (NaN, last).
     """
     best = best_trials(frame)
@@ -71,8 +73,9 @@ def ranking(
         values = list(relatives.values())
         row["score"] = math.nan if any(math.isnan(v) for v in values) else min(values)
         row["trials"] = len(group)
-        sizes = best.loc[best["cell"] == cell, "n_params"]
-        row["n_params"] = int(sizes.median()) if len(sizes) else None
+        # Parameters of the best model on the first task: the same task for every cell.
+        sizes = best.loc[(best["cell"] == cell) & (best["task"] == tasks[0]), "n_params"]
+        row["n_params"] = int(sizes.iloc[0]) if len(sizes) and pd.notna(sizes.iloc[0]) else None
         rows.append(row)
     table = pd.DataFrame(rows)
     if table.empty:

@@ -1,0 +1,85 @@
+"""The report's pictures, drawn with matplotlib (no display needed: the Agg backend).
+
+Each function takes tables the analysis already made and writes one PNG.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+
+def best_score_curve(curve: pd.DataFrame, path: Path, *, reference: str) -> Path:
+    """Best score so far against evaluations done (``curve``: evaluation, best_score)."""
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    ax.step(curve["evaluation"], curve["best_score"], where="post", color="tab:blue")
+    ax.axhline(1.0, color="grey", linestyle="--", linewidth=1, label=f"{reference} (reference)")
+    ax.set_xlabel("evaluations committed")
+    ax.set_ylabel("best score so far")
+    ax.set_title(f"Best score over the search (min over tasks, relative to {reference})")
+    ax.legend(loc="lower right")
+    return _save(fig, path)
+
+
+def relative_bars(
+    ranking: pd.DataFrame, tasks: list[str], path: Path, *, top: int = 8, reference: str = "gru"
+) -> Path:
+    """Relative performance of the top cells on each task (grouped bars; 1 = the reference)."""
+    shown = ranking.head(top)
+    fig, ax = plt.subplots(figsize=(max(6.4, 1.1 * len(shown) + 2), 3.8))
+    width = 0.8 / max(1, len(tasks))
+    for i, task in enumerate(tasks):
+        values = shown[f"rel_{task}"].astype(float).fillna(0.0)
+        positions = [x + (i - (len(tasks) - 1) / 2) * width for x in range(len(shown))]
+        ax.bar(positions, values, width, label=task)
+    ax.axhline(1.0, color="grey", linestyle="--", linewidth=1)
+    ax.set_xticks(range(len(shown)), shown["cell_name"], rotation=30, ha="right")
+    ax.set_ylabel(f"performance relative to {reference}")
+    ax.set_title(f"Top {len(shown)} cells per task (above 1 beats {reference})")
+    low = min([0.5, *(float(v) for t in tasks for v in shown[f"rel_{t}"].dropna())])
+    ax.set_ylim(max(0.0, low - 0.05), None)
+    ax.legend(fontsize="small", ncol=len(tasks))
+    return _save(fig, path)
+
+
+def gate_heatmap(table: pd.DataFrame, path: Path, *, cell: str) -> Path:
+    """Variants as rows, tasks as columns, colour = performance relative to the full cell."""
+    fig, ax = plt.subplots(figsize=(1.5 * len(table.columns) + 2.5, 0.6 * len(table) + 1.6))
+    values = table.astype(float).to_numpy()
+    finite = [v for v in values.flatten() if not math.isnan(v)] or [1.0]
+    spread = max(0.05, max(abs(v - 1.0) for v in finite))
+    image = ax.imshow(
+        values, cmap="RdBu", vmin=max(0.0, 1 - spread), vmax=1 + spread, aspect="auto"
+    )
+    ax.set_xticks(range(len(table.columns)), table.columns)
+    ax.set_yticks(range(len(table.index)), table.index)
+    for (row, col), value in pd.DataFrame(values).stack().items():
+        ax.text(col, row, f"{value:.3f}", ha="center", va="center", fontsize="small")
+    fig.colorbar(image, ax=ax, label=f"relative to full {cell}")
+    ax.set_title(f"Gate importance in {cell} (below 1: removing it hurts)")
+    return _save(fig, path)
+
+
+def importance_bars(table: pd.DataFrame, path: Path) -> Path:
+    """Hyperparameter importance per task (bars grouped by hyperparameter)."""
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    table.plot.bar(ax=ax, rot=0)
+    ax.set_ylabel("importance (sums to 1 per task)")
+    ax.set_title(
+        f"Hyperparameter importance ({table.attrs.get('evaluator', '')})", fontsize="medium"
+    )
+    ax.legend(fontsize="small")
+    return _save(fig, path)
+
+
+def _save(fig, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

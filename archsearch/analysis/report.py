@@ -1,0 +1,257 @@
+"""The report: a folder with a Markdown page, an HTML page and PNG plots, from a store.
+
+The content is built once as a list of blocks (heading, text, table, image,
+code) and rendered twice, so the two pages always say the same thing.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from archsearch.analysis import plots
+from archsearch.analysis.importance import hyperparameter_importance
+from archsearch.analysis.tables import (
+    directions,
+    gate_importance,
+    importance_order,
+    ranking,
+    reference_hash,
+)
+from archsearch.cell import parse_cell
+from archsearch.scoring import relative, score
+from archsearch.space import ablations
+from archsearch.store import Store, load_results
+
+
+@dataclass
+class Block:
+    kind: str  # "h1", "h2", "text", "table", "image", "code"
+    content: object
+    caption: str = ""
+
+
+def score_curve(frame: pd.DataFrame, *, reference: str, tasks: list[str]) -> pd.DataFrame:
+    """The best score among cells after each committed evaluation (in key order)."""
+    ref = reference_hash(frame, reference)
+    higher = directions(tasks)
+    best: dict[tuple[str, str], float] = {}
+    ok = frame[(frame["status"] == "ok") & frame["metric_valid"].notna()]
+    rows = []
+    for evaluation, (_, group) in enumerate(frame.groupby("key", sort=True), start=1):
+        cell, task = group["cell"].iloc[0], group["task"].iloc[0]
+        metrics = ok.loc[group.index.intersection(ok.index), "metric_valid"]
+        if len(metrics) and task in higher:
+            value = metrics.max() if higher[task] else metrics.min()
+            old = best.get((cell, task))
+            if old is None or (value > old if higher[task] else value < old):
+                best[(cell, task)] = float(value)
+        scores = []
+        for candidate in {c for c, _ in best}:
+            rel = {
+                t: relative(
+                    best.get((candidate, t)), best.get((ref, t)), higher_is_better=higher[t]
+                )
+                for t in tasks
+            }
+            scores.append(score(rel))
+        finite = [s for s in scores if not math.isnan(s)]
+        rows.append({"evaluation": evaluation, "best_score": max(finite) if finite else math.nan})
+    return pd.DataFrame(rows)
+
+
+def gate_studies(frame: pd.DataFrame, store: Store, tasks: list[str]) -> dict[str, pd.DataFrame]:
+    """Gate-importance tables for every cell of the run whose ablations were trained too."""
+    present = set(frame["cell"])
+    studies = {}
+    for digest in frame["cell"].unique():
+        stored = store.cell(digest)
+        if stored is None:
+            continue
+        variants = {
+            label: v.canonical_hash()
+            for label, v in ablations(parse_cell(stored["text"])).items()
+            if v.canonical_hash() in present and v.canonical_hash() != digest
+        }
+        if len(variants) >= 2:  # one stray match is no ablation study
+            name = stored["name"] or digest[:10]
+            studies[name] = gate_importance(frame, digest, variants, tasks)
+    return studies
+
+
+def build(
+    url: str | None,
+    run: str | None,
+    out: Path,
+    *,
+    reference: str = "gru",
+    evaluator: str = "fanova",
+    top: int = 15,
+) -> list[Block]:
+    """Compute every table and plot of the report; return the page's blocks."""
+    frame = load_results(url, run=run)
+    if frame.empty:
+        raise ValueError(
+            f"no results in {url or 'the default store'}" + (f" for run {run!r}" if run else "")
+        )
+    store = Store(url, create=False)
+    tasks = [t for t in dict.fromkeys(frame.sort_values("key")["task"])]
+    table = ranking(frame, reference=reference, tasks=tasks)
+    blocks = [
+        Block("h1", f"archsearch report: {run or 'all runs'}"),
+        Block(
+            "text",
+            f"{frame['key'].nunique()} evaluations of {frame['cell'].nunique()} cells "
+            f"on {', '.join(tasks)}; {len(frame)} training runs "
+            f"({(frame['status'] == 'ok').sum()} finished, "
+            f"{(frame['status'] == 'diverged').sum()} diverged, "
+            f"{(frame['status'].isin(['failed', 'timeout'])).sum()} failed or timed out)."
+            f" Store: `{store}`.",
+        ),
+        Block("h2", "Ranking"),
+        Block(
+            "text",
+            f"Score = minimum over tasks of the performance relative to {reference} "
+            f"(accuracy: cell / {reference}; perplexity and NLL: {reference} / cell), "
+            f"so above 1 beats {reference} everywhere. `best_*` is the best validation "
+            "metric over the cell's trials.",
+        ),
+        Block("table", _rounded(table.drop(columns=["cell"]).head(top))),
+    ]
+    curve = score_curve(frame, reference=reference, tasks=tasks)
+    blocks.append(
+        Block(
+            "image",
+            plots.best_score_curve(curve, out / "best_score.png", reference=reference),
+            "Best score so far against evaluations committed.",
+        )
+    )
+    scored = table.dropna(subset=["score"])
+    if not scored.empty:
+        blocks.append(
+            Block(
+                "image",
+                plots.relative_bars(scored, tasks, out / "relative.png", reference=reference),
+                "Relative performance of the top cells on each task.",
+            )
+        )
+    for cell, gates in gate_studies(frame, store, tasks).items():
+        order = importance_order(gates)
+        blocks += [
+            Block("h2", f"Gate importance: {cell}"),
+            Block(
+                "text",
+                "Each row is the cell with one change (a gate replaced by 1, or a "
+                "forget-like gate's bias set to 1), relative to the full cell on each task."
+                " Order of importance (most important first): "
+                + "; ".join(f"{t}: {' > '.join(o) or '-'}" for t, o in order.items()),
+            ),
+            Block("table", _rounded(gates.reset_index())),
+            Block("image", plots.gate_heatmap(gates, out / f"gates_{_slug(cell)}.png", cell=cell)),
+        ]
+    importance = hyperparameter_importance(frame, evaluator=evaluator)
+    blocks.append(Block("h2", "Hyperparameter importance"))
+    if importance.empty:
+        blocks.append(Block("text", "Too few finished trials per task to measure it."))
+    else:
+        blocks += [
+            Block(
+                "text",
+                f"Evaluator: {importance.attrs['evaluator']}, over every finished trial "
+                "of every cell on each task.",
+            ),
+            Block("table", _rounded(importance.reset_index())),
+            Block("image", plots.importance_bars(importance, out / "hyperparameters.png")),
+        ]
+    blocks.append(Block("h2", "Cells"))
+    for _, row in table.head(top).iterrows():
+        stored = store.cell(row["cell"])
+        if stored is not None:
+            blocks.append(Block("code", stored["text"].rstrip()))
+    return blocks
+
+
+def write_report(
+    url: str | None = None,
+    run: str | None = None,
+    out: str | Path | None = None,
+    *,
+    reference: str = "gru",
+    evaluator: str = "fanova",
+    extra: list[Block] | None = None,
+) -> Path:
+    """Write ``report.md``, ``report.html`` and the PNGs into ``out``; return the folder."""
+    out = Path(out or f"results/report-{run or 'all'}")
+    out.mkdir(parents=True, exist_ok=True)
+    blocks = build(url, run, out, reference=reference, evaluator=evaluator)
+    blocks[1:1] = extra or []
+    (out / "report.md").write_text(render_markdown(blocks, out), encoding="utf-8")
+    (out / "report.html").write_text(render_html(blocks, out), encoding="utf-8")
+    return out
+
+
+def render_markdown(blocks: list[Block], out: Path) -> str:
+    parts = []
+    for b in blocks:
+        if b.kind in ("h1", "h2"):
+            parts.append(f"{'#' if b.kind == 'h1' else '##'} {b.content}")
+        elif b.kind == "text":
+            parts.append(str(b.content))
+        elif b.kind == "table":
+            parts.append(_markdown_table(b.content))
+        elif b.kind == "image":
+            parts.append(f"![{b.caption}]({Path(b.content).relative_to(out)})")
+        elif b.kind == "code":
+            parts.append(f"```\n{b.content}\n```")
+    return "\n\n".join(parts) + "\n"
+
+
+def render_html(blocks: list[Block], out: Path) -> str:
+    body = []
+    for b in blocks:
+        if b.kind in ("h1", "h2"):
+            body.append(f"<{b.kind}>{html.escape(str(b.content))}</{b.kind}>")
+        elif b.kind == "text":
+            body.append(f"<p>{html.escape(str(b.content))}</p>")
+        elif b.kind == "table":
+            body.append(b.content.to_html(index=False, na_rep="-", border=0))
+        elif b.kind == "image":
+            src = html.escape(str(Path(b.content).relative_to(out)))
+            body.append(
+                f'<figure><img src="{src}" alt="{html.escape(b.caption)}">'
+                f"<figcaption>{html.escape(b.caption)}</figcaption></figure>"
+            )
+        elif b.kind == "code":
+            body.append(f"<pre>{html.escape(str(b.content))}</pre>")
+    style = (
+        "body{font-family:sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}"
+        "table{border-collapse:collapse;font-size:.9rem}td,th{padding:.2rem .6rem;"
+        "border-bottom:1px solid #ddd;text-align:right}img{max-width:100%}"
+        "pre{background:#f5f5f5;padding:.6rem}"
+    )
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'><title>archsearch report</title>"
+        f"<style>{style}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n"
+    )
+
+
+def _markdown_table(frame: pd.DataFrame) -> str:
+    header = "| " + " | ".join(str(c) for c in frame.columns) + " |"
+    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
+    rows = [
+        "| " + " | ".join("-" if pd.isna(v) else str(v) for v in row) + " |"
+        for row in frame.itertuples(index=False)
+    ]
+    return "\n".join([header, rule, *rows])
+
+
+def _rounded(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.apply(lambda c: c.round(4) if pd.api.types.is_float_dtype(c) else c)
+
+
+def _slug(text: str) -> str:
+    return "".join(ch if ch.isalnum() else "_" for ch in text)

@@ -1,0 +1,61 @@
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from archsearch.cli import app
+
+runner = CliRunner()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["eval", "nope", "--task", "arith"], "unknown cell 'nope'"),
+        (["eval", "gru", "--task", "nope"], "unknown task 'nope'"),
+        (["eval", "gru", "--task", "arith", "--preset", "huge"], "unknown preset"),
+        (["eval", "gru", "--task", "arith", "--set", "lr=0.4"], "lr=0.4 is not in the space"),
+        (["eval", "gru", "--task", "arith", "--knob", "depth=3"], "unknown knob"),
+        (["eval", "cell c(x; h):\n    h = tanh(y)\n", "--task", "arith"], "line 2"),
+        (["search", "--budget", "0"], "--budget"),
+        (["search", "--searcher", "annealing"], "valid names: jozefowicz, evolution, random"),
+        (["search", "--tasks", "arith,nope"], "unknown task 'nope'"),
+        (["zoo", "nope"], "unknown cell"),
+    ],
+)
+def test_user_errors_are_one_line_and_exit_2(args, message):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_eval_json_has_every_trial_and_the_best():
+    result = runner.invoke(
+        app,
+        [
+            "eval",
+            "gru",
+            "--task",
+            "arith",
+            "--preset",
+            "smoke",
+            "--trials",
+            "2",
+            "--json",
+            "--set",
+            "layers=1",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout[result.stdout.index("{") :])
+    assert len(record["trials"]) == 2 and record["best"]["status"] == "ok"
+    assert all(t["params"]["layers"] == 1 for t in record["trials"])
+
+
+def test_zoo_prints_cells_that_parse_back():
+    from archsearch.cell import parse_cell
+
+    result = runner.invoke(app, ["zoo", "gru"])
+    assert result.exit_code == 0
+    assert parse_cell(result.stdout).name == "gru"
