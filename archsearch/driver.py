@@ -63,6 +63,7 @@ class Progress:
     budget_seconds: float | None = None
     budget_evaluations: int | None = None
     last: Finished | None = None
+    driver_seconds: float = 0.0  # spent asking, storing and telling (not waiting)
 
 
 class ConfigMismatch(ValueError):
@@ -130,6 +131,7 @@ def _loop(config, searcher, executor, store, run, on_progress) -> None:
             out_of_budget = (
                 config.max_seconds is not None and progress.elapsed >= config.max_seconds
             )
+            busy = time.monotonic()
             while not (out_of_budget or stopping.set) and executor.in_flight < executor.capacity:
                 if (
                     config.max_evaluations is not None
@@ -147,10 +149,13 @@ def _loop(config, searcher, executor, store, run, on_progress) -> None:
                     mutations=proposal.mutations,
                 )
                 executor.submit(proposal)
+            progress.driver_seconds += time.monotonic() - busy
             if executor.in_flight == 0:
                 break
             for finished in executor.wait(timeout=1.0):
+                busy = time.monotonic()
                 _commit(searcher, run, finished)
+                progress.driver_seconds += time.monotonic() - busy
                 progress.done += 1
                 progress.last = finished
             progress.in_flight = executor.in_flight

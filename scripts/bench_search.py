@@ -1,0 +1,93 @@
+"""Parallel speed-up and driver overhead of a search, measured side by side.
+
+Runs the same fixed batch of evaluations (cells x tasks, a fixed list) through
+the search driver on Ray with 1 worker, then with 2, each into a fresh store,
+and prints the speed-up and the driver's overhead per evaluation (asking,
+storing, telling, plus the gap between evaluations that Ray's scheduling adds)
+as a share of an evaluation's time. Targets: speed-up >= 1.7 on 2 cores,
+overhead < 5%.
+
+    python scripts/bench_search.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+
+from archsearch.driver import SearchConfig, directions, run_search
+from archsearch.execute import EvalOptions
+
+CELLS = ["lstm", "gru", "tanh", "mut1"]
+TASKS = ("arith", "xml")
+
+
+def measure(workers: int, args) -> dict:
+    from archsearch.ray_executor import RayExecutor
+
+    overrides = {"train_steps": args.steps, "eval_every": args.steps}
+    config = SearchConfig(
+        name="bench",
+        searcher="fixed",
+        tasks=TASKS,
+        preset="quick",
+        trials=1,
+        max_seconds=None,
+        storage=f"sqlite:///{tempfile.mkdtemp()}/bench.db",
+        overrides=overrides,
+        searcher_options={"cells": CELLS},
+        fixed={"layers": 1},
+    )
+    options = EvalOptions(preset="quick", overrides=overrides, fixed={"layers": 1})
+    executor = RayExecutor(options, directions(TASKS), workers=workers)
+    seen = []
+    start = time.monotonic()
+    run_search(config, executor=executor, on_progress=seen.append)
+    wall = time.monotonic() - start
+    progress = seen[-1]
+    from archsearch.store import load_results
+
+    frame = load_results(config.storage)
+    evaluation_seconds = frame.groupby("key")["seconds"].sum()
+    n = len(evaluation_seconds)
+    busy = evaluation_seconds.sum()
+    # With one worker, everything but the evaluations themselves is overhead.
+    gap = max(0.0, wall * workers - busy)
+    return {
+        "workers": workers,
+        "evaluations": n,
+        "wall": wall,
+        "eval_mean": busy / n,
+        "driver_share": progress.driver_seconds / busy,
+        "gap_share": gap / busy,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=150, help="training steps per trial")
+    args = parser.parse_args()
+    import ray
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    measure(1, argparse.Namespace(steps=10))  # warm-up: worker start, caches
+    one = measure(1, args)
+    two = measure(2, args)
+    print(f"{len(CELLS)} cells x {len(TASKS)} tasks at quick ({args.steps} steps, 1 trial each)")
+    print("workers  evaluations  wall s  mean eval s  driver work  idle gap")
+    for r in (one, two):
+        print(
+            f"{r['workers']:>7}  {r['evaluations']:>11}  {r['wall']:>6.1f}  {r['eval_mean']:>11.2f}"
+            f"  {100 * r['driver_share']:>10.2f}%  {100 * r['gap_share']:>7.2f}%"
+        )
+    print(f"speed-up with 2 workers: {one['wall'] / two['wall']:.2f} (target >= 1.7)")
+    overhead = one["driver_share"] + one["gap_share"]
+    print(
+        f"driver overhead per evaluation, 1 worker: {100 * overhead:.2f}% of the evaluation's "
+        "time (target < 5%)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""Training throughput of the compiled LSTM against torch.nn.LSTM in the same model.
+
+For each task at the ``quick`` preset (shortened to ``--steps`` steps), trains
+the task model once with the compiled zoo LSTM and once with torch.nn.LSTM in
+its place, alternating, on one thread, and prints time steps per second for
+both and the share of wall time the training loop spends outside the forward
+and backward passes (data, optimiser, clipping, validation bookkeeping).
+Target for that share: under 10%.
+
+    python scripts/bench_train.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+from torch import nn
+
+import tasks
+from archsearch import model as model_module
+from archsearch import zoo
+from archsearch.train import TrainSettings, train_trial
+
+PARAMS = {"lr": 1.0, "init_scale": 1.0, "layers": 1, "max_grad_norm": 5.0}
+
+
+class NativeLSTM(nn.Module):
+    """torch.nn.LSTM behind the compiled layer's interface (state: a (h, c) tuple of [B, H])."""
+
+    def __init__(self, hidden_size: int) -> None:
+        super().__init__()
+        self.lstm = nn.LSTM(hidden_size, hidden_size)
+
+    def forward(self, x, state=None):
+        hc = None if state is None else (state[0].unsqueeze(0), state[1].unsqueeze(0))
+        out, (h, c) = self.lstm(x, hc)
+        return out, (h[0], c[0])
+
+
+class Clock:
+    """Wall time inside the model's forward and inside backward passes."""
+
+    def __init__(self) -> None:
+        self.inside = 0.0
+        self.trained = 0  # time steps (T x B) seen in training mode
+
+    def wrap(self, fn):
+        def timed(*args, **kwargs):
+            if args and isinstance(args[0], nn.Module) and args[0].training:
+                self.trained += args[1].shape[0] * args[1].shape[1]
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.inside += time.perf_counter() - start
+
+        return timed
+
+
+def run(task, native: bool) -> tuple[float, float, float]:
+    """(time steps per second, seconds, share outside forward+backward) of one training run."""
+    clock = Clock()
+    original_init = model_module.TaskModel.__init__
+    original_forward = model_module.TaskModel.forward
+    original_backward = torch.autograd.backward
+
+    def init(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        if native:
+            self.cells = nn.ModuleList(NativeLSTM(task.config.hidden_size) for _ in self.cells)
+
+    model_module.TaskModel.__init__ = init
+    model_module.TaskModel.forward = clock.wrap(original_forward)
+    torch.autograd.backward = clock.wrap(original_backward)
+    try:
+        result = train_trial(
+            zoo.get("lstm"), task, PARAMS, optimizer="sgd", seed=0, settings=TrainSettings()
+        )
+    finally:
+        model_module.TaskModel.__init__ = original_init
+        model_module.TaskModel.forward = original_forward
+        torch.autograd.backward = original_backward
+    assert result.status == "ok", result.error
+    return clock.trained / result.seconds, result.seconds, 1 - clock.inside / result.seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--tasks", default="arith,xml,ptb,music-jsb")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    print(f"quick preset, {args.steps} training steps, one thread; time steps per second")
+    print(f"{'task':10s} {'compiled':>10s} {'torch':>10s} {'ratio':>6s} {'outside fwd+bwd':>16s}")
+    for name in args.tasks.split(","):
+        task = tasks.get(
+            name, preset="quick", train_steps=args.steps, eval_every=max(1, args.steps // 2)
+        )
+        run(task, native=False)  # warm-up: scripting, caches
+        ours, _, share = run(task, native=False)
+        theirs, _, _ = run(task, native=True)
+        print(
+            f"{name:10s} {ours:>10.0f} {theirs:>10.0f} {theirs / ours:>6.2f} {100 * share:>15.1f}%"
+        )
+
+
+if __name__ == "__main__":
+    main()
