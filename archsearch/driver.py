@@ -64,6 +64,7 @@ class Progress:
     budget_evaluations: int | None = None
     last: Finished | None = None
     driver_seconds: float = 0.0  # spent asking, storing and telling (not waiting)
+    interrupted: bool = False  # Ctrl-C: no new evaluations; those in flight finish
 
 
 class ConfigMismatch(ValueError):
@@ -159,6 +160,7 @@ def _loop(config, searcher, executor, store, run, on_progress) -> None:
                 progress.done += 1
                 progress.last = finished
             progress.in_flight = executor.in_flight
+            progress.interrupted = stopping.set
             ranking = searcher.ranking()
             if ranking:
                 progress.best_cell = searcher.cells[ranking[0][0]].name
@@ -191,7 +193,11 @@ def _commit(searcher: Searcher, run: RunHandle, finished: Finished) -> None:
 
 
 class _StopFlag:
-    """Ctrl-C once: stop scheduling, let the evaluations in flight finish and commit."""
+    """Ctrl-C once: stop scheduling, let the evaluations in flight finish and commit.
+
+    Ctrl-C twice: stop at once. What was in flight is not recorded (a record would
+    mark it done); the saved searcher state still lists it, so a resume runs it again.
+    """
 
     def __init__(self) -> None:
         self.set = False

@@ -6,6 +6,10 @@ threads, and the GPU when it has one. A worker process that dies is retried
 ``max_retries`` times by Ray; after that the evaluation is recorded as
 ``failed`` with the reason. An evaluation running longer than ``time_limit``
 seconds is cancelled and recorded as ``timeout``.
+
+A local instance registers its node on 127.0.0.1 and starts no dashboard; Ray
+(2.60) still binds its gRPC ports on every interface, guarded by its token
+authentication, so keep a firewall in front of a shared machine.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import math
 import os
 import time
+from collections.abc import Callable
 
 from archsearch.execute import (
     EvalOptions,
@@ -23,10 +28,6 @@ from archsearch.execute import (
     to_finished,
 )
 from archsearch.search.base import Proposal
-
-
-def _remote_evaluate(proposal: dict, options: EvalOptions) -> dict:
-    return evaluate_proposal(proposal, options)
 
 
 class RayExecutor(Executor):
@@ -41,7 +42,9 @@ class RayExecutor(Executor):
         gpus_per_eval: float = 0.0,
         max_retries: int = 2,
         time_limit: float | None = None,
+        evaluate: Callable[[dict, EvalOptions], dict] = evaluate_proposal,
     ) -> None:
+        """``evaluate`` is the function each Ray task runs (fault drills swap in their own)."""
         import ray
 
         super().__init__(options, directions)
@@ -50,17 +53,18 @@ class RayExecutor(Executor):
             if address:
                 ray.init(address=address, log_to_driver=False)
             else:
-                # A private local instance; its dashboard off, nothing listens beyond loopback.
+                # A private local instance: no dashboard, the node registered on loopback.
                 ray.init(
                     num_cpus=None
                     if workers is None
                     else max(1, math.ceil(workers * cpus_per_eval)),
                     include_dashboard=False,
+                    _node_ip_address="127.0.0.1",
                     log_to_driver=False,
                     configure_logging=False,
                 )
         self._ray = ray
-        self._remote = ray.remote(_remote_evaluate).options(
+        self._remote = ray.remote(evaluate).options(
             num_cpus=cpus_per_eval, num_gpus=gpus_per_eval, max_retries=max_retries
         )
         self.capacity = workers or self._cluster_capacity(cpus_per_eval, gpus_per_eval)

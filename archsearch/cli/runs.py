@@ -106,6 +106,11 @@ def _search(
         threads=max(1, int(cpus_per_eval)),
     )
     dirs = directions(config.tasks)
+    resume = (
+        f"Resume with the same command (run {config.name!r}"
+        + (f", --storage {config.storage}" if config.storage else "")
+        + ")."
+    )
     if in_process:
         executor = InProcessExecutor(options, dirs)
     else:
@@ -128,10 +133,21 @@ def _search(
     with Progress(TextColumn("{task.description}"), TimeElapsedColumn(), console=err) as bar:
         line = bar.add_task("starting")
 
+        last = []
+
         def on_progress(p) -> None:
             bar.update(line, description=progress_line(p))
+            last[:] = [p]
 
-        searcher, run = run_search(config, executor=executor, store=store, on_progress=on_progress)
+        try:
+            searcher, run = run_search(
+                config, executor=executor, store=store, on_progress=on_progress
+            )
+        except KeyboardInterrupt:
+            err.print(f"stopped at once; every finished evaluation is committed. {resume}")
+            raise typer.Exit(130) from None
+    if last and last[0].interrupted:
+        err.print(f"stopped by Ctrl-C after {last[0].done} evaluations. {resume}")
     if not ranking:
         return
     print_ranking(out, searcher)

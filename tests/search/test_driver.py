@@ -9,10 +9,10 @@ import pytest
 
 from archsearch.driver import ConfigMismatch, run_search
 from archsearch.store import Store, load_results
-from tests.search.search_job import config
+from scripts.fault_drills import tiny_config as config
 
-JOB = Path(__file__).with_name("search_job.py")
 ROOT = Path(__file__).parents[2]
+JOB = ROOT / "scripts" / "fault_drills.py"
 
 
 def check_store(url: str, evaluations: int) -> None:
@@ -50,7 +50,7 @@ def test_sigkill_midway_then_resume_loses_and_repeats_nothing(tmp_path):
     url = f"sqlite:///{tmp_path}/s.db"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     for delay in (4.0, 2.5):
-        job = subprocess.Popen([sys.executable, str(JOB), url, "40"], env=env)
+        job = subprocess.Popen([sys.executable, str(JOB), "job", url, "40"], env=env)
         time.sleep(delay)
         job.send_signal(signal.SIGKILL)
         job.wait()
@@ -59,7 +59,7 @@ def test_sigkill_midway_then_resume_loses_and_repeats_nothing(tmp_path):
     done = before.count()
     before.close()
     assert done > 0
-    subprocess.run([sys.executable, str(JOB), url, "14"], env=env, check=True, timeout=300)
+    subprocess.run([sys.executable, str(JOB), "job", url, "14"], env=env, check=True, timeout=300)
     check_store(url, max(14, done))
 
 
