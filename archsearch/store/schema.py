@@ -135,7 +135,7 @@ evaluations = Table(
     Column("meta", JSONText, nullable=False),
     Column("committed_at", UTCTime, nullable=False),
     UniqueConstraint("run_id", "key"),
-    sqlite_autoincrement=True,  # never reuse an id, so ids only grow
+    sqlite_autoincrement=True,  # never reuse an id, so ids only grow (as a PostgreSQL sequence)
 )
 
 trials = Table(

@@ -70,27 +70,40 @@ class Store:
             raise
 
     def _prepare(self, *, create: bool) -> None:
-        with self.engine.connect() as conn:
-            version = _schema_version(conn)
-        if version is None and not create:
+        version = self._schema_version()
+        if version is None and create:
+            self._create()
+            version = self._schema_version()
+        if version is None:
             raise StoreError(f"no archsearch store at {safe(self.url)}; check the URL")
-        if version is not None and version > SCHEMA_VERSION:
+        if version > SCHEMA_VERSION:
             raise StoreError(
                 f"the store at {safe(self.url)} was written by a newer archsearch "
                 f"(schema {version} > {SCHEMA_VERSION}); upgrade archsearch"
             )
-        if version is not None and version < SCHEMA_VERSION:
+        if version < SCHEMA_VERSION:
             raise StoreError(
                 f"the store at {safe(self.url)} has an older schema ({version} < "
                 f"{SCHEMA_VERSION}) and no migration exists; use the archsearch that wrote it"
             )
-        if version is None:
+
+    def _create(self) -> None:
+        try:
             with self._write() as conn:
                 db.metadata.create_all(conn)
                 if _schema_version(conn) is None:
                     conn.execute(
                         insert(db.meta).values(key="schema_version", value=str(SCHEMA_VERSION))
                     )
+        except DBAPIError:
+            # PostgreSQL: another process created the store at the same moment; ours
+            # fails on its tables once it has committed them. Then use its store.
+            if self._schema_version() is None:
+                raise
+
+    def _schema_version(self) -> int | None:
+        with self.engine.connect() as conn:
+            return _schema_version(conn)
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
