@@ -7,7 +7,7 @@ import json
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import text, update
+from sqlalchemy import inspect, text, update
 
 from archsearch.store import SCHEMA_VERSION, Store, StoreError
 from archsearch.store.schema import meta
@@ -43,24 +43,40 @@ def test_reopening_a_store_keeps_its_contents(store: Store, url: str):
     again.close()
 
 
-def test_the_integrity_check_finds_rows_the_constraints_should_have_kept_out(tmp_path):
-    store = Store(f"sqlite:///{tmp_path / 'store.db'}")
+def write_with_foreign_keys_off(store: Store, statements: list[str]) -> None:
+    """Write as the sqlite3 shell would, with foreign keys off. PostgreSQL can't turn them off
+    without superuser rights, so there they are dropped (each test starts from new tables)."""
+    if store.engine.dialect.name == "sqlite":
+        raw = store.engine.raw_connection()  # outside a transaction, where the PRAGMA works
+        raw.execute("PRAGMA foreign_keys=OFF")
+        for statement in statements:
+            raw.execute(statement)
+        raw.execute("PRAGMA foreign_keys=ON")
+        raw.close()
+        return
+    with store.engine.begin() as conn:
+        for table in ("trials", "evaluations"):
+            for key in inspect(conn).get_foreign_keys(table):
+                conn.execute(text(f'ALTER TABLE {table} DROP CONSTRAINT "{key["name"]}"'))
+        for statement in statements:
+            conn.execute(text(statement))
+
+
+def test_the_integrity_check_finds_rows_the_constraints_should_have_kept_out(store: Store):
     store.put_cell("h", "text")
     with store.open_run("r", {}) as run:
         run.record("e0", cell="h", task="ptb", trials=[trial(0)])
     assert store.check_integrity() == [] and store.check_integrity("r") == []
-    raw = store.engine.raw_connection()  # as the sqlite3 shell would write: foreign keys off
-    raw.execute("PRAGMA foreign_keys=OFF")
-    raw.execute(
-        "INSERT INTO trials (evaluation_id, trial, params, status, metrics) "
-        "VALUES (99, 0, '{}', 'ok', '{}')"
+    write_with_foreign_keys_off(
+        store,
+        [
+            "INSERT INTO trials (evaluation_id, trial, params, status, metrics) "
+            "VALUES (99, 0, '{}', 'ok', '{}')",
+            "INSERT INTO evaluations (run_id, key, cell, task, meta, committed_at) "
+            "VALUES (1, 'e1', 'ghost', 'ptb', '{}', '2024-01-01 00:00:00')",
+            "UPDATE trials SET status = 'weird' WHERE evaluation_id = 1",
+        ],
     )
-    raw.execute(
-        "INSERT INTO evaluations (run_id, key, cell, task, meta, committed_at) "
-        "VALUES (1, 'e1', 'ghost', 'ptb', '{}', '2024-01-01 00:00:00')"
-    )
-    raw.execute("UPDATE trials SET status = 'weird' WHERE evaluation_id = 1")
-    raw.close()
     problems = store.check_integrity()
     assert problems == [
         "1 trial rows of evaluation id 99, which does not exist",
@@ -70,7 +86,6 @@ def test_the_integrity_check_finds_rows_the_constraints_should_have_kept_out(tmp
     ]
     with pytest.raises(StoreError, match="no run 'x'"):
         store.check_integrity("x")
-    store.close()
 
 
 JSON_VALUES = st.one_of(

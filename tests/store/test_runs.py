@@ -141,10 +141,7 @@ def test_a_store_made_in_the_default_place(tmp_path, monkeypatch):
     assert (tmp_path / "results" / "archsearch.db").exists()
 
 
-def test_state_is_saved_with_the_record_and_read_back(tmp_path):
-    from archsearch.store import Store
-
-    store = Store(f"sqlite:///{tmp_path}/s.db")
+def test_state_is_saved_with_the_record_and_read_back(store: Store):
     store.put_cell("abc", "cell c(x; h):\n    h = tanh(linear(x, h))\n")
     with store.open_run("r", {}) as run:
         assert run.state is None and run.count() == 0
