@@ -21,14 +21,13 @@ distinct problems (no ``(a, op, b)`` in two splits, none twice in a split).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from tasks.base import Batch, Task, TaskConfig, TaskError, _check
-from tasks.padded import PaddedSet, pad_token_rows
+from tasks.base import Batch, TaskConfig, TaskError, _check
+from tasks.padded import PaddedSet, PaddedTask, pad_token_rows
 
 ALPHABET = " 0123456789+-=.abcdefghijklmnopqrstuvwxyz"  # index 0, the space, pads
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -148,7 +147,7 @@ def solve(text: str) -> str:
     return f"{left + right if op == '+' else left - right}."
 
 
-class ArithTask(Task):
+class ArithTask(PaddedTask):
     """Addition and subtraction of signed decimals among distractor letters."""
 
     family = "string"
@@ -181,18 +180,8 @@ class ArithTask(Task):
         score = (t >= equals[:, None]) & (t < lengths[:, None] - 1)  # targets after '='
         return PaddedSet(seqs, lengths, score, score)
 
-    def train_batches(self, seed: int) -> Iterator[Batch]:
-        return self.sets["train"].train_batches(self.config.batch_size, seed)
-
-    def eval_batches(self, split: str) -> Iterator[Batch]:
-        self._check_split(split)
-        return self.sets[split].eval_batches(self.config.batch_size, self.config.eval_batches)
-
     def example_keys(self, split: str) -> set:
         return set(self.texts[split])
-
-    def split_sizes(self) -> dict[str, dict[str, int]]:
-        return {s: {"sequences": len(p), "tokens": p.tokens} for s, p in self.sets.items()}
 
     def stats(self, logits: torch.Tensor, batch: Batch) -> dict[str, float]:
         """Character sums (correct, count, nll_sum) plus whole answers (seq_correct, seqs)."""

@@ -38,16 +38,15 @@ import hashlib
 import logging
 import re
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from tasks.base import SPLITS, Batch, Task, TaskConfig, TaskError, _check
+from tasks.base import SPLITS, Batch, TaskConfig, TaskError, _check
 from tasks.cache import cache_path, load_arrays, save_arrays
-from tasks.padded import PaddedSet
+from tasks.padded import PaddedSet, PaddedTask
 
 log = logging.getLogger(__name__)
 DATA_VERSION = 1
@@ -234,7 +233,7 @@ def windows(rolls: list[np.ndarray], seq_len: int) -> PaddedSet:
     return PaddedSet(seqs, lengths, real, real)
 
 
-class MusicTask(Task):
+class MusicTask(PaddedTask):
     """Next-step prediction of 88-key piano rolls built from music21's corpus."""
 
     family = "audio"
@@ -278,13 +277,6 @@ class MusicTask(Task):
             if not self.pieces[split]:
                 raise TaskError(f"{name}: no usable pieces in the {split} split")
         self.sets = {s: windows(self.rolls[s], config.seq_len) for s in SPLITS}
-
-    def train_batches(self, seed: int) -> Iterator[Batch]:
-        return self.sets["train"].train_batches(self.config.batch_size, seed)
-
-    def eval_batches(self, split: str) -> Iterator[Batch]:
-        self._check_split(split)
-        return self.sets[split].eval_batches(self.config.batch_size, self.config.eval_batches)
 
     def example_keys(self, split: str) -> set:
         return set(self.pieces[split])

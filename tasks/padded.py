@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from tasks.base import Batch
+from tasks.base import Batch, Task
 
 
 @dataclass
@@ -86,3 +86,19 @@ def pad_token_rows(rows: list[bytes], width: int, pad: int) -> tuple[np.ndarray,
     cols = np.arange(width)
     out[cols[None, :] < lengths[:, None]] = flat  # row-major fill matches the join order
     return out, lengths
+
+
+class PaddedTask(Task):
+    """A task whose splits are ``PaddedSet``s in ``self.sets`` (arith, xml, music)."""
+
+    sets: dict[str, PaddedSet]
+
+    def train_batches(self, seed: int) -> Iterator[Batch]:
+        return self.sets["train"].train_batches(self.config.batch_size, seed)
+
+    def eval_batches(self, split: str) -> Iterator[Batch]:
+        self._check_split(split)
+        return self.sets[split].eval_batches(self.config.batch_size, self.config.eval_batches)
+
+    def split_sizes(self) -> dict[str, dict[str, int]]:
+        return {s: {"sequences": len(p), "tokens": p.tokens} for s, p in self.sets.items()}

@@ -21,13 +21,12 @@ Data are generated once per task from ``seed``; splits share no document.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
-from tasks.base import Batch, Task, TaskConfig, TaskError, _check
-from tasks.padded import PaddedSet, pad_token_rows
+from tasks.base import TaskConfig, TaskError, _check
+from tasks.padded import PaddedSet, PaddedTask, pad_token_rows
 
 ALPHABET = " <>/abcdefghijklmnopqrstuvwxyz"  # index 0, the space, pads
 TO_ID = np.zeros(256, dtype=np.uint8)
@@ -120,7 +119,7 @@ def closing_mask(seqs: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return inside[:, 1:]
 
 
-class XmlTask(Task):
+class XmlTask(PaddedTask):
     """Predict the closing tags of random nested XML documents."""
 
     family = "document"
@@ -157,15 +156,5 @@ class XmlTask(Task):
             real = np.arange(seqs.shape[1] - 1)[None, :] < lengths[:, None] - 1
             self.sets[split] = PaddedSet(seqs, lengths, closing_mask(seqs, lengths), real)
 
-    def train_batches(self, seed: int) -> Iterator[Batch]:
-        return self.sets["train"].train_batches(self.config.batch_size, seed)
-
-    def eval_batches(self, split: str) -> Iterator[Batch]:
-        self._check_split(split)
-        return self.sets[split].eval_batches(self.config.batch_size, self.config.eval_batches)
-
     def example_keys(self, split: str) -> set:
         return set(self.texts[split])
-
-    def split_sizes(self) -> dict[str, dict[str, int]]:
-        return {s: {"sequences": len(p), "tokens": p.tokens} for s, p in self.sets.items()}

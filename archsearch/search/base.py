@@ -80,8 +80,10 @@ class Searcher(ABC):
         trials: int = 2,
         seed: int = 0,
         reference: str = "gru",
+        seeds: Sequence[str] = ("lstm", "gru"),
         directions: dict[str, bool] | None = None,
     ) -> None:
+        """``seeds``: zoo cells evaluated first, beside the reference (the search's start)."""
         if not tasks:
             raise ValueError("a search needs at least one task")
         if trials < 1:
@@ -92,6 +94,7 @@ class Searcher(ABC):
         self.rng = random.Random(seed)
         self.reference = zoo.get(reference).canonical_hash()
         self.reference_name = reference
+        self.seed_names = list(seeds)
         self.cells: dict[str, Entry] = {}
         self.directions: dict[str, bool] = dict(directions or {})  # task -> higher is better
         self.pending: dict[str, Proposal] = {}  # asked, not yet told

@@ -10,7 +10,6 @@ the oldest member leaves (aging, not the worst: that is the regularization).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import Any
 
 from archsearch.search.base import Outcome, Proposal, Searcher
@@ -20,24 +19,10 @@ from archsearch.space import mutate, random_cell
 class EvolutionSearch(Searcher):
     name = "evolution"
 
-    def __init__(
-        self,
-        *,
-        tasks: Sequence[str],
-        trials: int = 2,
-        seed: int = 0,
-        reference: str = "gru",
-        seeds: Sequence[str] = ("lstm", "gru"),
-        population: int = 20,
-        sample: int = 5,
-        directions: dict[str, bool] | None = None,
-    ) -> None:
-        super().__init__(
-            tasks=tasks, trials=trials, seed=seed, reference=reference, directions=directions
-        )
+    def __init__(self, *, population: int = 20, sample: int = 5, **common: Any) -> None:
+        super().__init__(**common)
         if not 1 <= sample <= population:
             raise ValueError(f"need 1 <= sample <= population, got {sample} and {population}")
-        self.seed_names = list(seeds)
         self.population_size = population
         self.sample = sample
         self.population: list[str] = []  # oldest first

@@ -17,20 +17,9 @@ class FixedSearch(Searcher):
     name = "fixed"
     finite = True
 
-    def __init__(
-        self,
-        *,
-        tasks: Sequence[str],
-        cells: Sequence[str],
-        trials: int = 2,
-        seed: int = 0,
-        reference: str = "gru",
-        directions: dict[str, bool] | None = None,
-    ) -> None:
+    def __init__(self, *, cells: Sequence[str], **common: Any) -> None:
         """``cells`` are zoo names or cell texts; the reference is evaluated too."""
-        super().__init__(
-            tasks=tasks, trials=trials, seed=seed, reference=reference, directions=directions
-        )
+        super().__init__(**common)
         self.cell_specs = list(cells)
         self.started = False
 

@@ -21,7 +21,6 @@ the parent from the list.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import Any
 
 from archsearch.search.base import Outcome, Proposal, Searcher
@@ -34,25 +33,17 @@ class JozefowiczSearch(Searcher):
     def __init__(
         self,
         *,
-        tasks: Sequence[str],
-        trials: int = 2,
-        seed: int = 0,
-        reference: str = "gru",
-        seeds: Sequence[str] = ("lstm", "gru"),
         list_size: int = 100,
         threshold: float = 0.9,
         reeval_probability: float = 0.1,
         reeval_trials: int | None = None,
-        directions: dict[str, bool] | None = None,
+        **common: Any,
     ) -> None:
-        super().__init__(
-            tasks=tasks, trials=trials, seed=seed, reference=reference, directions=directions
-        )
-        self.seed_names = list(seeds)
+        super().__init__(**common)
         self.list_size = list_size
         self.threshold = threshold
         self.reeval_probability = reeval_probability
-        self.reeval_trials = reeval_trials or 2 * trials
+        self.reeval_trials = reeval_trials or 2 * self.trials
         self.members: list[str] = []
         self.waiting: list[tuple[str, str]] = []  # (cell, task) outcomes awaiting the reference
         self.reevals = 0

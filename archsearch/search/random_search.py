@@ -6,29 +6,12 @@ cell has a score to be ranked by.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from archsearch.search.base import Searcher
 from archsearch.space import random_cell
 
 
 class RandomSearch(Searcher):
     name = "random"
-
-    def __init__(
-        self,
-        *,
-        tasks: Sequence[str],
-        trials: int = 2,
-        seed: int = 0,
-        reference: str = "gru",
-        seeds: Sequence[str] = ("lstm", "gru"),
-        directions: dict[str, bool] | None = None,
-    ) -> None:
-        super().__init__(
-            tasks=tasks, trials=trials, seed=seed, reference=reference, directions=directions
-        )
-        self.seed_names = list(seeds)
 
     def propose(self) -> None:
         if not self.cells:
