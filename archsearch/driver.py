@@ -96,7 +96,7 @@ def run_search(
     )
     run = store.open_run(config.name, config.identity())
     try:
-        if run.resumed and run.config != config.identity():
+        if run.resumed and _differences(run.config, config.identity()):
             raise ConfigMismatch(_mismatch(config.name, run.config, config.identity()))
         if run.state is not None:
             searcher.load_state_dict(run.state)
@@ -220,8 +220,16 @@ class _StopFlag:
             signal.signal(signal.SIGINT, self._previous)
 
 
+def _differences(stored: dict, given: dict) -> list[str]:
+    """Keys whose values differ; a key the stored run predates counts at its default."""
+    defaults = SearchConfig().identity()
+    return sorted(
+        k for k in set(stored) | set(given) if stored.get(k, defaults.get(k)) != given.get(k)
+    )
+
+
 def _mismatch(name: str, stored: dict, given: dict) -> str:
-    keys = sorted(k for k in set(stored) | set(given) if stored.get(k) != given.get(k))
+    keys = _differences(stored, given)
     changes = ", ".join(f"{k}: {stored.get(k)!r} -> {given.get(k)!r}" for k in keys)
     return (
         f"run {name!r} exists with another configuration ({changes}); "

@@ -151,10 +151,17 @@ def _search(
     if not ranking:
         return
     print_ranking(out, searcher)
-    out.print(
-        f"store: {store.url}  (run {config.name!r}; `archsearch search --name "
-        f"{config.name}` resumes it, `archsearch report --run {config.name}` writes a report)"
-    )
+    out.print(f"store: {store.url} (run {config.name!r}; the same command resumes it)")
+    from archsearch.analysis.report import write_report
+
+    try:
+        folder = write_report(config.storage, config.name, f"results/report-{config.name}")
+        out.print(f"report: {folder / 'report.html'} (and report.md)")
+    except Exception as error:  # the search is done and stored; a report can be made later
+        err.print(
+            f"no report ({type(error).__name__}: {error}); "
+            f"try `archsearch report --run {config.name}`"
+        )
 
 
 @app.command("report")

@@ -13,8 +13,10 @@ calls to 1.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
+from archsearch.cell import CellError
 from archsearch.cell.nodes import Assign, Call, Cell, Const, Expr, Ref
 from archsearch.space.edit import Site, rebuild, replace_at, sites
 
@@ -98,10 +100,15 @@ def forget_bias(cell: Cell, gate: Gate, bias: float = 1.0) -> Cell:
 
 
 def ablations(cell: Cell) -> dict[str, Cell]:
-    """Every single-gate removal, and the bias-1 variant of each forget-like gate."""
+    """Every single-gate removal, and the bias-1 variant of each forget-like gate.
+
+    A removal that leaves no valid cell (the gate held the only read of the
+    input, say) is left out: there is no such architecture to train.
+    """
     variants: dict[str, Cell] = {}
     for gate in find_gates(cell):
-        variants[f"no {gate.name}"] = remove_gate(cell, gate)
+        with contextlib.suppress(CellError):
+            variants[f"no {gate.name}"] = remove_gate(cell, gate)
         if gate.forget_like:
             variants[f"{gate.name} bias 1"] = forget_bias(cell, gate)
     return variants

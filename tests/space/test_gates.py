@@ -43,3 +43,10 @@ def test_ablations_lists_each_gate_and_the_forget_bias_variant():
     variants = ablations(zoo.get("lstm"))
     assert list(variants) == ["no i", "no f", "f bias 1", "no o"]
     assert len(variants["no f"].linears()) == 3
+
+
+def test_a_removal_that_leaves_no_valid_cell_is_left_out():
+    # The gate holds the only read of x: without it the cell would not read its input.
+    cell = parse_cell("cell c(x; h):\n    g = sigmoid(linear(x))\n    h = g * tanh(linear(h))\n")
+    assert names(cell) == ["g"]
+    assert ablations(cell) == {}
