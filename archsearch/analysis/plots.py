@@ -16,14 +16,24 @@ import pandas as pd  # noqa: E402
 
 
 def best_score_curve(curve: pd.DataFrame, path: Path, *, reference: str) -> Path:
-    """Best score so far against evaluations done (``curve``: evaluation, best_score)."""
+    """Best score so far against evaluations done (``curve``: evaluation, best_score,
+    best_other)."""
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
-    ax.step(curve["evaluation"], curve["best_score"], where="post", color="tab:blue")
+    ax.step(
+        curve["evaluation"], curve["best_score"], where="post", color="tab:blue", label="best cell"
+    )
+    ax.step(
+        curve["evaluation"],
+        curve["best_other"],
+        where="post",
+        color="tab:orange",
+        label=f"best cell other than {reference}",
+    )
     ax.axhline(1.0, color="grey", linestyle="--", linewidth=1, label=f"{reference} (reference)")
     ax.set_xlabel("evaluations committed")
     ax.set_ylabel("best score so far")
     ax.set_title(f"Best score over the search (min over tasks, relative to {reference})")
-    ax.legend(loc="lower right")
+    ax.legend(loc="best", fontsize="small")
     return _save(fig, path)
 
 

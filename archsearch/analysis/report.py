@@ -36,7 +36,8 @@ class Block:
 
 
 def score_curve(frame: pd.DataFrame, *, reference: str, tasks: list[str]) -> pd.DataFrame:
-    """The best score among cells after each committed evaluation (in key order)."""
+    """After each committed evaluation (in key order): the best score of any cell, and of
+    any cell but the reference (which scores 1 by definition)."""
     ref = reference_hash(frame, reference)
     higher = directions(tasks)
     best: dict[tuple[str, str], float] = {}
@@ -50,7 +51,7 @@ def score_curve(frame: pd.DataFrame, *, reference: str, tasks: list[str]) -> pd.
             old = best.get((cell, task))
             if old is None or (value > old if higher[task] else value < old):
                 best[(cell, task)] = float(value)
-        scores = []
+        scores = {}
         for candidate in {c for c, _ in best}:
             rel = {
                 t: relative(
@@ -58,9 +59,15 @@ def score_curve(frame: pd.DataFrame, *, reference: str, tasks: list[str]) -> pd.
                 )
                 for t in tasks
             }
-            scores.append(score(rel))
-        finite = [s for s in scores if not math.isnan(s)]
-        rows.append({"evaluation": evaluation, "best_score": max(finite) if finite else math.nan})
+            scores[candidate] = score(rel)
+        finite = {c: v for c, v in scores.items() if not math.isnan(v)}
+        rows.append(
+            {
+                "evaluation": evaluation,
+                "best_score": max(finite.values(), default=math.nan),
+                "best_other": max((v for c, v in finite.items() if c != ref), default=math.nan),
+            }
+        )
     return pd.DataFrame(rows)
 
 
