@@ -28,6 +28,16 @@ def parse_budget(text: str) -> tuple[int | None, float | None]:
     raise fail(f"--budget {text!r}: give evaluations (e.g. 40) or time (e.g. 600s, 10m, 2h)")
 
 
+def task_list(text: str) -> list[str]:
+    """``"arith, xml,music"`` -> registered names, in order; an unknown one raises, listing all."""
+    import tasks as task_suite
+
+    names = [task_suite.TASKS.canonical(t.strip()) for t in text.split(",") if t.strip()]
+    if not names:
+        raise ValueError("--tasks names no task")
+    return names
+
+
 @app.command("search")
 def search_command(
     searcher: Annotated[str, typer.Option(help="jozefowicz, evolution or random.")] = "jozefowicz",
@@ -57,12 +67,11 @@ def search_command(
     from archsearch.store import StoreError
 
     max_evaluations, max_seconds = parse_budget(budget)
-    task_names = [t.strip() for t in tasks.split(",") if t.strip()]
     try:
         SEARCHERS.get(searcher)
         import tasks as task_suite
 
-        task_names = [task_suite.TASKS.canonical(t) for t in task_names]
+        task_names = task_list(tasks)
         if preset not in task_suite.PRESETS:
             raise ValueError(f"unknown preset {preset!r}; valid: {', '.join(task_suite.PRESETS)}")
         config = SearchConfig(
@@ -208,9 +217,7 @@ def ablate_command(
         variants = ablations(full)
         if not variants:
             raise ValueError(f"cell {full.name!r} has no gate (a sigmoid that multiplies a value)")
-        import tasks as task_suite
-
-        task_names = [task_suite.TASKS.canonical(t.strip()) for t in tasks.split(",") if t.strip()]
+        task_names = task_list(tasks)
         run = name or f"ablate-{full.name}"
         config = SearchConfig(
             name=run,
