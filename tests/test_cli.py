@@ -59,3 +59,30 @@ def test_zoo_prints_cells_that_parse_back():
     result = runner.invoke(app, ["zoo", "gru"])
     assert result.exit_code == 0
     assert parse_cell(result.stdout).name == "gru"
+
+
+def test_ablate_trains_the_variants_and_prints_the_gate_table(tmp_path):
+    url = f"sqlite:///{tmp_path}/a.db"
+    result = runner.invoke(
+        app,
+        [
+            "ablate",
+            "lstm",
+            "--preset",
+            "smoke",
+            "--in-process",
+            "--tasks",
+            "arith",
+            "--trials",
+            "1",
+            "--storage",
+            url,
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    for row in ("no i", "no f", "f bias 1", "no o"):
+        assert row in result.output
+    assert "arith: " in result.output and "most important first" in result.output
+    from archsearch.store import load_results
+
+    assert load_results(url)["cell"].nunique() == 6  # lstm, 4 variants, the gru reference

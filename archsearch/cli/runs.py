@@ -236,7 +236,7 @@ def ablate_command(
         table = gate_importance(frame, full.canonical_hash(), hashes, task_names)
     except (ValueError, StoreError) as error:
         raise fail(str(error)) from None
-    grid = Table(title=f"gate importance in {full.name}: variant relative to the full cell")
+    grid = Table(title=f"{full.name}: each variant relative to the full cell")
     grid.add_column("variant")
     for task in task_names:
         grid.add_column(task, justify="right")
