@@ -30,6 +30,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", default="quick")
     parser.add_argument("--trials", type=int, default=3)
+    parser.add_argument("--space", default="jozefowicz", help="hyperparameter space")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--storage", default="sqlite:///results/findings.db")
     parser.add_argument("--name", default="findings")
@@ -46,12 +47,13 @@ def main() -> None:
         tasks=tuple(TASKS),
         preset=args.preset,
         trials=args.trials,
+        space=args.space,
         max_seconds=None,
         storage=args.storage,
         searcher_options={"cells": CELLS},
         fixed=fixed,
     )
-    options = EvalOptions(preset=args.preset, data_seed=config.seed, fixed=fixed)
+    options = EvalOptions(preset=args.preset, space=args.space, data_seed=config.seed, fixed=fixed)
     if args.workers > 1:
         from archsearch.ray_executor import RayExecutor
 
@@ -78,7 +80,7 @@ def main() -> None:
     path = write_findings_report(
         args.storage,
         args.name,
-        out=args.out or f"results/findings-{args.preset}",
+        out=args.out or f"results/findings-{args.preset}-{args.space}",
         command="python scripts/reproduce_findings.py "
         + " ".join(
             f"--{k.replace('_', '-')} {v}"
