@@ -43,7 +43,8 @@ def search_command(
     searcher: Annotated[str, typer.Option(help="jozefowicz, evolution or random.")] = "jozefowicz",
     preset: Annotated[str, typer.Option(help="smoke, quick or paper.")] = "quick",
     tasks: Annotated[str, typer.Option(help="Search tasks, cheapest first.")] = "arith,xml,ptb",
-    budget: Annotated[str, typer.Option(help="Evaluations (40) or time (10m).")] = "10m",
+    # 8 minutes of scheduling: with the evaluations then in flight, about ten in all.
+    budget: Annotated[str, typer.Option(help="Evaluations (40) or time (10m).")] = "8m",
     trials: Annotated[int, typer.Option(min=1, help="Settings per (cell, task).")] = 2,
     workers: Annotated[int | None, typer.Option(min=1, help="Evaluations at once.")] = None,
     cpus_per_eval: Annotated[float, typer.Option(min=0.01, help="CPUs per evaluation.")] = 1.0,
