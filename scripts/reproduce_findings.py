@@ -14,8 +14,9 @@ The same command resumes an interrupted run (the store keeps every finished eval
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import platform
-import time
 
 import torch
 
@@ -24,6 +25,20 @@ from archsearch.execute import EvalOptions, InProcessExecutor
 
 CELLS = ["tanh", "lstm", "lstm_f", "lstm_i", "lstm_o", "lstm_b", "gru", "mut1", "mut2", "mut3"]
 TASKS = ["arith", "xml", "ptb", "music-jsb"]
+
+
+def describe_machine() -> str:
+    """CPU model, cores and the software that matters, e.g. for a report's header."""
+    model = platform.processor() or platform.machine()
+    with contextlib.suppress(OSError), open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+        for line in cpuinfo:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return (
+        f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"torch {torch.__version__}"
+    )
 
 
 def main() -> None:
@@ -60,7 +75,6 @@ def main() -> None:
         executor = RayExecutor(options, directions(TASKS), workers=args.workers)
     else:
         executor = InProcessExecutor(options, directions(TASKS))
-    start = time.monotonic()
     run_search(
         config,
         executor=executor,
@@ -70,13 +84,9 @@ def main() -> None:
             flush=True,
         ),
     )
-    minutes = (time.monotonic() - start) / 60
     print()
     from archsearch.analysis.findings import write_findings_report
 
-    machine = (
-        f"{platform.machine()}, {torch.get_num_threads()} threads, {platform.processor() or ''}"
-    )
     path = write_findings_report(
         args.storage,
         args.name,
@@ -85,10 +95,11 @@ def main() -> None:
         + " ".join(
             f"--{k.replace('_', '-')} {v}"
             for k, v in vars(args).items()
-            if v is not None and k not in ("fix",)
-        ),
-        minutes=minutes,
-        machine=machine,
+            if v is not None and k != "fix"
+        )
+        + " --fix "
+        + " ".join(args.fix),
+        machine=describe_machine(),
     )
     print(f"report: {path}")
 
