@@ -128,9 +128,10 @@ def _run(cell, task, params, optimizer_name, seed, settings, report, on_step, re
     stale_passes = 0
     state: State | None = None
     batches = task.train_batches(seed)
+    parameters = [p for p in model.parameters() if p.requires_grad]
     step = 0
+    model.train()
     for step in range(1, config.train_steps + 1):
-        model.train()
         batch = _to(next(batches), device)
         if task.stateful and not getattr(batch, "reset", False):
             state = detach_state(state)
@@ -138,15 +139,16 @@ def _run(cell, task, params, optimizer_name, seed, settings, report, on_step, re
             state = None
         logits, state = model(batch.inputs, state)
         loss = task.loss(logits, batch)
-        if not torch.isfinite(loss) or loss.item() > settings.max_loss:
+        value = loss.item()  # one read of the loss a step (a sync on GPU)
+        if not math.isfinite(value) or value > settings.max_loss:
             raise _Diverged
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+        torch.nn.utils.clip_grad_norm_(parameters, max_norm)
         optimizer.step()
         result.steps = step
         if on_step is not None and (step % settings.log_every == 0 or step == config.train_steps):
-            on_step(step, config.train_steps, loss.item())
+            on_step(step, config.train_steps, value)
 
         out_of_time = (
             config.time_budget is not None and time.monotonic() - start > config.time_budget
@@ -166,6 +168,7 @@ def _run(cell, task, params, optimizer_name, seed, settings, report, on_step, re
                 break
             if stale_passes >= config.patience:
                 break
+            model.train()  # measure() left it in evaluation mode
         if out_of_time:
             break
 
