@@ -13,6 +13,7 @@ seed derived from (``seed``, ``i``).
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable, Mapping
@@ -92,6 +93,13 @@ def load_cell(spec: str | Cell) -> Cell:
     return zoo.get(spec)
 
 
+@functools.lru_cache(maxsize=8)
+def build_task(name: str, preset: str, seed: int, overrides: tuple[tuple[str, Any], ...]):
+    """A task, built once per process: a worker evaluating many cells on one task
+    generates (or loads) its data once. Tasks are read-only once built."""
+    return task_suite.get(name, preset=preset, seed=seed, **dict(overrides))
+
+
 def trial_seed(seed: int, index: int) -> int:
     return (seed * 1_000_003 + index * 7919) % (2**31 - 1)
 
@@ -128,8 +136,11 @@ def evaluate(
     cell = load_cell(cell)
     space = get_space(space)
     fixed = space.check_fixed(fixed or {})
-    the_task = task_suite.get(
-        task, preset=preset, seed=seed if data_seed is None else data_seed, **dict(overrides or {})
+    the_task = build_task(
+        task,
+        preset,
+        seed if data_seed is None else data_seed,
+        tuple(sorted((overrides or {}).items())),
     )
     torch.set_num_threads(threads)
     study = make_study(

@@ -19,7 +19,7 @@ import time
 from archsearch.driver import SearchConfig, directions, run_search
 from archsearch.execute import EvalOptions
 
-CELLS = ["lstm", "gru", "tanh", "mut1"]
+CELLS = ["lstm", "gru", "tanh", "mut1", "mut2", "mut3", "lstm_f", "lstm_b"]
 TASKS = ("arith", "xml")
 
 
@@ -46,13 +46,14 @@ def measure(workers: int, args) -> dict:
     run_search(config, executor=executor, on_progress=seen.append)
     wall = time.monotonic() - start
     progress = seen[-1]
-    from archsearch.store import load_results
+    from archsearch.store import Store
 
-    frame = load_results(config.storage)
-    evaluation_seconds = frame.groupby("key")["seconds"].sum()
-    n = len(evaluation_seconds)
-    busy = evaluation_seconds.sum()
-    # With one worker, everything but the evaluations themselves is overhead.
+    store = Store(config.storage)
+    with store.open_run(config.name, config.identity()) as run:
+        # Each evaluation's whole time in its worker: data, compile, every trial.
+        seconds = [e.meta["seconds"] for e in run.finished()]
+    n, busy = len(seconds), sum(seconds)
+    # Whatever the workers were not evaluating: scheduling, dispatch, the driver's own work.
     gap = max(0.0, wall * workers - busy)
     return {
         "workers": workers,
@@ -66,7 +67,7 @@ def measure(workers: int, args) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=150, help="training steps per trial")
+    parser.add_argument("--steps", type=int, default=300, help="training steps per trial")
     args = parser.parse_args()
     import ray
 
