@@ -45,7 +45,7 @@ def search_command(
     tasks: Annotated[str, typer.Option(help="Search tasks, cheapest first.")] = "arith,xml,ptb",
     # 8 minutes of scheduling: with the evaluations then in flight, about ten in all.
     budget: Annotated[str, typer.Option(help="Evaluations (40) or time (10m).")] = "8m",
-    trials: Annotated[int, typer.Option(min=1, help="Settings per (cell, task).")] = 2,
+    trials: Annotated[int, typer.Option(min=1, help="Settings per (cell, task).")] = 1,
     workers: Annotated[int | None, typer.Option(min=1, help="Evaluations at once.")] = None,
     cpus_per_eval: Annotated[float, typer.Option(min=0.01, help="CPUs per evaluation.")] = 1.0,
     gpus_per_eval: Annotated[float, typer.Option(min=0.0, help="GPUs per evaluation.")] = 0.0,
@@ -58,7 +58,9 @@ def search_command(
         str | None, typer.Option(help="Ray cluster address (or RAY_ADDRESS).")
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the search and the data.")] = 0,
-    space: Annotated[str, typer.Option(help="Hyperparameter space.")] = "jozefowicz",
+    space: Annotated[
+        str, typer.Option(help="Hyperparameter space (the paper's: jozefowicz).")
+    ] = "adam",
     in_process: Annotated[
         bool, typer.Option("--in-process", help="No Ray: one evaluation at a time, here.")
     ] = False,
