@@ -13,6 +13,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 app = typer.Typer(
     add_completion=False,
@@ -26,7 +27,8 @@ err = Console(stderr=True)
 
 def fail(message: str) -> typer.Exit:
     """Print a one-line error and return the exit to raise (status 2)."""
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    # The message is text, not markup: "archsearch[postgres]" must print as written.
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(2)
 
 
