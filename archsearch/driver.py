@@ -17,10 +17,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import tasks as task_suite
 from archsearch.execute import EvalOptions, Executor, Finished, InProcessExecutor
 from archsearch.search import Outcome, Searcher, make_searcher
 from archsearch.store import RunHandle, Store
+from tasks import directions
 
 
 @dataclass(frozen=True)
@@ -72,11 +72,6 @@ class Progress:
 
 class ConfigMismatch(ValueError):
     """A run was resumed with a configuration that would change its meaning."""
-
-
-def directions(task_names) -> dict[str, bool]:
-    """Whether higher is better, per task (unknown task names raise, listing the valid ones)."""
-    return {name: task_suite.TASKS.get(name)[0].higher_is_better for name in task_names}
 
 
 def run_search(

@@ -12,7 +12,7 @@ from tasks.arith import ArithTask
 from tasks.base import PRESETS, Batch, Task, TaskConfig, TaskError
 from tasks.music import MusicTask
 from tasks.ptb import PtbTask
-from tasks.registry import TASKS, describe, get, names, register
+from tasks.registry import TASKS, describe, directions, get, names, register
 from tasks.xml import XmlTask
 
 register("arith", ArithTask)
@@ -30,6 +30,7 @@ __all__ = [
     "TaskConfig",
     "TaskError",
     "describe",
+    "directions",
     "get",
     "names",
     "register",

@@ -33,9 +33,14 @@ def get(name: str, *, preset: str = "quick", seed: int = 0, **overrides: Any) ->
     return cls(canonical, config, seed=seed, **fixed)
 
 
+def directions(task_names) -> dict[str, bool]:
+    """Whether higher is better, per task, without building any data (unknown names raise)."""
+    return {name: TASKS.get(name)[0].higher_is_better for name in task_names}
+
+
 def describe(name: str, *, preset: str = "quick", **overrides: Any) -> dict[str, Any]:
     """JSON-able facts about a task at ``preset``, with real split sizes (builds the data)."""
     return get(name, preset=preset, **overrides).describe()
 
 
-__all__ = ["PRESETS", "TASKS", "describe", "get", "names", "register"]
+__all__ = ["PRESETS", "TASKS", "describe", "directions", "get", "names", "register"]

@@ -12,14 +12,9 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-import tasks as task_suite
 from archsearch import zoo
 from archsearch.scoring import relative
-
-
-def directions(task_names: Sequence[str]) -> dict[str, bool]:
-    """Whether higher is better for each task (from the task registry)."""
-    return {t: task_suite.TASKS.get(t)[0].higher_is_better for t in task_names}
+from tasks import directions
 
 
 def best_trials(frame: pd.DataFrame) -> pd.DataFrame:
