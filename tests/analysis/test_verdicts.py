@@ -1,0 +1,110 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from archsearch import zoo
+from archsearch.analysis import verdicts
+from archsearch.analysis.verdicts import Claim
+
+
+def synthetic(effect: float, task: str, *, noise: float = 0.002, seeds: int = 4) -> pd.DataFrame:
+    """gru and lstm on one task, 4 seeds x 3 settings; lstm = gru + effect (in metric units)."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for seed in range(seeds):
+        for lr in (0.001, 0.003, 0.01):
+            base = (0.6 if task == "xml" else 150.0) + 10 * lr + 0.01 * seed
+            for name, shift in (("gru", 0.0), ("lstm", effect)):
+                rows.append(
+                    {
+                        "cell": zoo.get(name).canonical_hash(),
+                        "cell_name": name,
+                        "task": task,
+                        "status": "ok",
+                        "metric_valid": base + shift + rng.normal(0, noise),
+                        "seed": seed,
+                        "params_lr": lr,
+                        "trial": 0,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+# xml: accuracy (higher better), so lstm better = +effect; ptb: perplexity, lstm better = -effect.
+CASES = [("xml", 0.05), ("ptb", -5.0)]
+
+
+@pytest.mark.parametrize(("task", "better"), CASES)
+def test_verdict_flips_with_the_results(task, better):
+    claim = [Claim("lstm", "gru", (task,), "better")]
+    clear, _ = verdicts.judge_claims(synthetic(better, task), claim)
+    none, _ = verdicts.judge_claims(synthetic(0.0, task), claim)
+    opposite, _ = verdicts.judge_claims(synthetic(-better, task), claim)
+    assert clear.loc[0, "verdict"] == "reproduced"
+    assert clear.loc[0, "p_holm"] < 0.05 and clear.loc[0, "relative"].startswith("1.")
+    assert "not significant" in none.loc[0, "verdict"]
+    assert none.loc[0, "p"] > 0.05
+    assert opposite.loc[0, "verdict"] == "contradicted"
+    # Expecting the other way round turns each verdict around.
+    worse = [Claim("lstm", "gru", (task,), "worse")]
+    assert verdicts.judge_claims(synthetic(-better, task), worse)[0].loc[0, "verdict"] == (
+        "reproduced"
+    )
+    assert verdicts.judge_claims(synthetic(better, task), worse)[0].loc[0, "verdict"] == (
+        "contradicted"
+    )
+
+
+@pytest.mark.parametrize(("task", "better"), CASES)
+def test_small_effect_is_same_direction_not_significant_with_repeats_needed(task, better):
+    frame = synthetic(better / 20, task, noise=abs(better) / 8, seeds=2)
+    table, comparisons = verdicts.judge_claims(frame, [Claim("lstm", "gru", (task,), "better")])
+    row = table.loc[0]
+    assert row["verdict"] == "same direction, not significant", row.to_dict()
+    assert row["repeats_needed"] > 2 and row["pairs_needed"] >= row["repeats_needed"]
+    assert "repeats would detect it at 80% power" in verdicts.sentence(row)
+    assert comparisons.loc[0, "n"] == 6
+
+
+def test_absence_claims_hold_unless_the_wrong_way_is_significant():
+    no_better = [Claim("lstm", "gru", ("xml",), "not better")]
+    assert verdicts.judge_claims(synthetic(0.0, "xml"), no_better)[0].loc[0, "verdict"] == (
+        "reproduced"
+    )
+    assert verdicts.judge_claims(synthetic(-0.05, "xml"), no_better)[0].loc[0, "verdict"] == (
+        "reproduced"
+    )
+    assert verdicts.judge_claims(synthetic(0.05, "xml"), no_better)[0].loc[0, "verdict"] == (
+        "contradicted"
+    )
+
+
+def test_holm_across_a_finding_can_undo_a_lone_significant_result():
+    frame = pd.concat([synthetic(0.05, "xml", seeds=2), synthetic(-5.0, "ptb", seeds=2)])
+    one = verdicts.judge_claims(frame, [Claim("lstm", "gru", ("xml",), "better")])[0]
+    assert one.loc[0, "verdict"] == "reproduced"  # 6 pairs: p = 2 / 2**6 = 0.031
+    two = verdicts.judge_claims(
+        frame, [Claim("lstm", "gru", ("xml",), "better"), Claim("lstm", "gru", ("ptb",), "better")]
+    )[0]
+    assert list(two["p_holm"]) == pytest.approx([0.0625, 0.0625])
+    assert set(two["verdict"]) == {"same direction, not significant"}
+
+
+def test_a_claim_over_several_tasks_needs_every_task_and_the_largest_p_decides():
+    frame = pd.concat([synthetic(0.05, "xml"), synthetic(5.0, "ptb")])  # lstm worse on ptb
+    both = verdicts.judge_claims(frame, [Claim("lstm", "gru", ("xml", "ptb"), "better")])[0]
+    assert both.loc[0, "verdict"] == "not significant"  # the tasks disagree
+    agreeing = pd.concat([synthetic(0.05, "xml"), synthetic(-5.0, "ptb")])
+    row = verdicts.judge_claims(agreeing, [Claim("lstm", "gru", ("xml", "ptb"), "better")])[0]
+    assert row.loc[0, "verdict"] == "reproduced"
+
+
+def test_overall_verdict_and_bad_claims():
+    assert verdicts.overall(["reproduced", "reproduced"]) == "reproduced"
+    assert verdicts.overall(["reproduced", "same direction, not significant"]) == (
+        "partly reproduced"
+    )
+    assert verdicts.overall(["reproduced", "contradicted"]) == "contradicted"
+    assert verdicts.overall(["same direction, not significant"]) == "not significant"
+    with pytest.raises(ValueError, match="expect must be one of"):
+        Claim("lstm", "gru", ("xml",), "faster")
