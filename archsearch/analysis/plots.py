@@ -40,21 +40,65 @@ def best_score_curve(curve: pd.DataFrame, path: Path, *, reference: str) -> Path
 def relative_bars(
     ranking: pd.DataFrame, tasks: list[str], path: Path, *, top: int = 8, reference: str = "gru"
 ) -> Path:
-    """Relative performance of the top cells on each task (grouped bars; 1 = the reference)."""
+    """Relative performance of the top cells on each task (grouped bars; 1 = the reference).
+
+    With intervals in the ranking (``mean_rel_<task>``, ``low_<task>``, ``high_<task>``:
+    results with repeats) the bars are the means over matched pairs, with their 95%
+    bootstrap intervals as error bars; otherwise the best trials' ratios, without.
+    """
     shown = ranking.head(top)
+    with_errors = all(f"mean_rel_{t}" in shown for t in tasks)
     fig, ax = plt.subplots(figsize=(max(6.4, 1.1 * len(shown) + 2), 3.8))
     width = 0.8 / max(1, len(tasks))
+    lows = [0.5]
     for i, task in enumerate(tasks):
-        values = shown[f"rel_{task}"].astype(float).fillna(0.0)
+        values = shown[f"mean_rel_{task}" if with_errors else f"rel_{task}"].astype(float)
         positions = [x + (i - (len(tasks) - 1) / 2) * width for x in range(len(shown))]
-        ax.bar(positions, values, width, label=task)
+        errors = None
+        if with_errors:
+            low, high = shown[f"low_{task}"].astype(float), shown[f"high_{task}"].astype(float)
+            errors = [
+                (values - low).clip(lower=0).fillna(0),
+                (high - values).clip(lower=0).fillna(0),
+            ]
+            lows += list(low.dropna())
+        lows += list(values.dropna())
+        ax.bar(positions, values.fillna(0.0), width, yerr=errors, capsize=2, label=task)
     ax.axhline(1.0, color="grey", linestyle="--", linewidth=1)
     ax.set_xticks(range(len(shown)), shown["cell_name"], rotation=30, ha="right")
     ax.set_ylabel(f"performance relative to {reference}")
-    ax.set_title(f"Top {len(shown)} cells per task (above 1 beats {reference})")
-    low = min([0.5, *(float(v) for t in tasks for v in shown[f"rel_{t}"].dropna())])
-    ax.set_ylim(max(0.0, low - 0.05), None)
+    what = "mean over matched pairs, 95% intervals" if with_errors else "best trial"
+    ax.set_title(f"Top {len(shown)} cells per task ({what}; above 1 beats {reference})")
+    ax.set_ylim(max(0.0, min(lows) - 0.05), None)
     ax.legend(fontsize="small", ncol=len(tasks))
+    return _save(fig, path)
+
+
+def interval_bars(table: pd.DataFrame, path: Path, *, title: str, ylabel: str) -> Path:
+    """One bar per row of ``table`` (``label``, ``rel``, ``low``, ``high``; grouped by
+    ``task`` when it has several), with its interval as an error bar; 1 is marked."""
+    tasks = list(dict.fromkeys(table["task"])) if "task" in table else [""]
+    labels = list(dict.fromkeys(table["label"]))
+    fig, ax = plt.subplots(figsize=(max(6.4, 1.1 * len(labels) + 2), 3.8))
+    width = 0.8 / max(1, len(tasks))
+    for i, task in enumerate(tasks):
+        mine = (table[table["task"] == task] if task else table).set_index("label")
+        mine = mine.reindex(labels)
+        rel = mine["rel"].astype(float)
+        errors = [
+            (rel - mine["low"].astype(float)).clip(lower=0).fillna(0),
+            (mine["high"].astype(float) - rel).clip(lower=0).fillna(0),
+        ]
+        positions = [x + (i - (len(tasks) - 1) / 2) * width for x in range(len(labels))]
+        ax.bar(positions, rel.fillna(0.0), width, yerr=errors, capsize=2, label=task or None)
+    ax.axhline(1.0, color="grey", linestyle="--", linewidth=1)
+    ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize="medium")
+    finite = [v for v in table["low"].astype(float) if not math.isnan(v)] or [0.5]
+    ax.set_ylim(max(0.0, min(min(finite), 0.9) - 0.05), None)
+    if tasks != [""]:
+        ax.legend(fontsize="small", ncol=len(tasks))
     return _save(fig, path)
 
 

@@ -18,6 +18,8 @@ from archsearch.analysis.importance import hyperparameter_importance
 from archsearch.analysis.tables import (
     directions,
     gate_importance,
+    gate_intervals,
+    has_repeats,
     importance_order,
     ranking,
     reference_hash,
@@ -71,10 +73,10 @@ def score_curve(frame: pd.DataFrame, *, reference: str, tasks: list[str]) -> pd.
     return pd.DataFrame(rows)
 
 
-def gate_studies(frame: pd.DataFrame, store: Store, tasks: list[str]) -> dict[str, pd.DataFrame]:
-    """Gate-importance tables for every cell of the run whose ablations were trained too."""
+def gate_variants(frame: pd.DataFrame, store: Store) -> dict[str, tuple[str, dict[str, str]]]:
+    """Per cell of the run whose ablations were trained too: (its hash, label -> variant hash)."""
     present = set(frame["cell"])
-    studies = {}
+    found = {}
     for digest in frame["cell"].unique():
         stored = store.cell(digest)
         if stored is None:
@@ -85,9 +87,16 @@ def gate_studies(frame: pd.DataFrame, store: Store, tasks: list[str]) -> dict[st
             if v.canonical_hash() in present and v.canonical_hash() != digest
         }
         if len(variants) >= 2:  # one stray match is no ablation study
-            name = stored["name"] or digest[:10]
-            studies[name] = gate_importance(frame, digest, variants, tasks)
-    return studies
+            found[stored["name"] or digest[:10]] = (digest, variants)
+    return found
+
+
+def gate_studies(frame: pd.DataFrame, store: Store, tasks: list[str]) -> dict[str, pd.DataFrame]:
+    """Gate-importance tables for every cell of the run whose ablations were trained too."""
+    return {
+        name: gate_importance(frame, digest, variants, tasks)
+        for name, (digest, variants) in gate_variants(frame, store).items()
+    }
 
 
 def build(
@@ -127,8 +136,25 @@ def build(
             f"so above 1 beats {reference} everywhere. `best_*` is the best validation "
             "metric over the cell's trials.",
         ),
-        Block("table", _rounded(table.drop(columns=["cell"]).head(top))),
+        Block("table", _rounded(table[_plain_columns(table)].head(top))),
     ]
+    repeated = has_repeats(frame)
+    if repeated:
+        blocks += [
+            Block(
+                "text",
+                f"With repeats: each cell against {reference} over matched (seed, setting) "
+                "pairs, the mean relative performance with a paired bootstrap 95% interval "
+                "(± half its width); * marks a difference significant at 0.05 (Wilcoxon "
+                "signed-rank, Holm-adjusted over this table).",
+            ),
+            Block(
+                "table",
+                table[["cell_name", *(f"ci_{t}" for t in tasks)]]
+                .head(top)
+                .rename(columns={f"ci_{t}": t for t in tasks}),
+            ),
+        ]
     curve = score_curve(frame, reference=reference, tasks=tasks)
     blocks.append(
         Block(
@@ -146,6 +172,7 @@ def build(
                 "Relative performance of the top cells on each task.",
             )
         )
+    studies = gate_variants(frame, store)
     for cell, gates in gate_studies(frame, store, tasks).items():
         order = importance_order(gates)
         blocks += [
@@ -158,6 +185,18 @@ def build(
                 + "; ".join(f"{t}: {' > '.join(o) or '-'}" for t, o in order.items()),
             ),
             Block("table", _rounded(gates.reset_index())),
+            *(
+                [
+                    Block(
+                        "text",
+                        "Over matched (seed, setting) pairs, with 95% intervals "
+                        "(* significant after Holm):",
+                    ),
+                    Block("table", gate_intervals(frame, *studies[cell], tasks).reset_index()),
+                ]
+                if repeated
+                else []
+            ),
             Block("image", plots.gate_heatmap(gates, out / f"gates_{_slug(cell)}.png", cell=cell)),
         ]
     importance = hyperparameter_importance(frame, evaluator=evaluator)
@@ -254,6 +293,12 @@ def _markdown_table(frame: pd.DataFrame) -> str:
         for row in frame.itertuples(index=False)
     ]
     return "\n".join([header, rule, *rows])
+
+
+def _plain_columns(table: pd.DataFrame) -> list[str]:
+    """The ranking's columns but the hash and the interval columns (shown apart)."""
+    prefixes = ("mean_rel_", "low_", "high_", "p_", "ci_")
+    return [c for c in table.columns if c != "cell" and not c.startswith(prefixes)]
 
 
 def _rounded(frame: pd.DataFrame) -> pd.DataFrame:

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 from archsearch import zoo
+from archsearch.analysis.stats import ALPHA, compare_cells, holm
 from archsearch.scoring import relative
 from tasks import directions
 
@@ -42,11 +43,20 @@ def reference_hash(frame: pd.DataFrame, reference: str) -> str:
 
 
 def ranking(
-    frame: pd.DataFrame, *, reference: str = "gru", tasks: Sequence[str] | None = None
+    frame: pd.DataFrame,
+    *,
+    reference: str = "gru",
+    tasks: Sequence[str] | None = None,
+    intervals: bool | None = None,
 ) -> pd.DataFrame:
     """Per cell: best metric and relative performance per task, score (min), trials, size, depth.
 
     ``n_params`` counts the parameters of the cell's best model on the first task.
+    With ``intervals`` (default: when the results have repeats, ``has_repeats``) each
+    task also gets the paired comparison with the reference over matched (seed,
+    setting) pairs (``relative_intervals``): ``mean_rel_<task>`` with ``low_``/``high_``
+    bounds, Holm-adjusted ``p_<task>``, and ``ci_<task>`` printed ``0.910 ± 0.030*``
+    (``*``: significant at 0.05 after Holm over the whole table).
 
     Sorted by score, best first; cells missing a task have no score (NaN, last).
     """
@@ -86,11 +96,58 @@ def ranking(
         "n_params",
         "depth",
     ]
-    return (
-        table[columns]
-        .sort_values("score", ascending=False, na_position="last")
-        .reset_index(drop=True)
-    )
+    table = table[columns]
+    if intervals or (intervals is None and has_repeats(frame)):
+        long = relative_intervals(frame, ref, list(table["cell"]), tasks)
+        table = _with_intervals(table, long, ref)
+    return table.sort_values("score", ascending=False, na_position="last").reset_index(drop=True)
+
+
+def has_repeats(frame: pd.DataFrame) -> bool:
+    """Whether some (cell, task, setting) finished with more than one seed."""
+    ok = frame[(frame["status"] == "ok") & frame["metric_valid"].notna()]
+    params = [c for c in ok.columns if c.startswith("params_")]
+    if ok.empty:
+        return False
+    keys = ok[["cell", "task", *params]].astype(str).agg("|".join, axis=1)
+    return bool(ok.groupby(keys)["seed"].nunique().gt(1).any())
+
+
+def relative_intervals(
+    frame: pd.DataFrame, full: str, cells: Mapping[str, str] | Sequence[str], tasks: Sequence[str]
+) -> pd.DataFrame:
+    """Each cell against ``full`` (a hash) on each task over matched (seed, setting) pairs.
+
+    ``cells``: hashes, or labels mapped to hashes. One row per (label, task): pairs ``n``,
+    the relative performance of the means ``rel`` with its paired bootstrap interval
+    (``low``, ``high``), Wilcoxon's ``p`` and ``p_holm``, Holm-adjusted over every row
+    of the table (the family is the table), and ``text``: ``0.910 ± 0.030`` with a ``*``
+    where ``p_holm`` < 0.05.
+    """
+    labelled = dict(cells) if isinstance(cells, Mapping) else {c: c for c in cells}
+    higher = directions(tasks)
+    rows = []
+    for label, digest in labelled.items():
+        for task in tasks:
+            if digest == full:
+                continue
+            c = compare_cells(frame, digest, full, task, higher_is_better=higher[task])
+            rows.append(
+                {
+                    "label": label,
+                    "task": task,
+                    "n": c.n,
+                    "rel": c.relative.estimate,
+                    "low": c.relative.low,
+                    "high": c.relative.high,
+                    "p": c.p_value,
+                    "text": c.relative.format(3),
+                }
+            )
+    table = pd.DataFrame(rows, columns=["label", "task", "n", "rel", "low", "high", "p", "text"])
+    table["p_holm"] = holm(table["p"].to_numpy(float))
+    table["text"] = table["text"] + table["p_holm"].lt(ALPHA).map({True: "*", False: ""})
+    return table
 
 
 def lineage_depths(frame: pd.DataFrame) -> dict[str, int]:
@@ -135,6 +192,20 @@ def gate_importance(
     return table
 
 
+def gate_intervals(
+    frame: pd.DataFrame, full: str, variants: Mapping[str, str], tasks: Sequence[str]
+) -> pd.DataFrame:
+    """``gate_importance`` over matched pairs: each variant's mean relative to the full cell
+    as ``0.910 ± 0.030`` (``*``: significant after Holm over the table)."""
+    long = relative_intervals(frame, full, variants, tasks)
+    table = long.pivot(index="label", columns="task", values="text").reindex(
+        index=list(variants), columns=list(tasks)
+    )
+    table.index.name = "variant"
+    table.columns.name = None
+    return table
+
+
 def importance_order(table: pd.DataFrame) -> dict[str, list[str]]:
     """Per task, the removed gates from most to least important (lowest relative first)."""
     removals = table[[label.startswith("no ") for label in table.index]]
@@ -142,6 +213,19 @@ def importance_order(table: pd.DataFrame) -> dict[str, list[str]]:
         task: [label[3:] for label in removals[task].dropna().sort_values().index]
         for task in table.columns
     }
+
+
+def _with_intervals(table: pd.DataFrame, long: pd.DataFrame, ref: str) -> pd.DataFrame:
+    """Join ``relative_intervals`` rows onto the ranking (the reference: 1, exactly)."""
+    table = table.copy()
+    is_ref = table["cell"] == ref
+    for task in long["task"].unique():
+        mine = long[long["task"] == task].set_index("label")
+        for column, source in (("mean_rel", "rel"), ("low", "low"), ("high", "high")):
+            table[f"{column}_{task}"] = table["cell"].map(mine[source]).mask(is_ref, 1.0)
+        table[f"p_{task}"] = table["cell"].map(mine["p_holm"])
+        table[f"ci_{task}"] = table["cell"].map(mine["text"]).mask(is_ref, "reference")
+    return table
 
 
 def _lookup(table: pd.DataFrame, cell: str, task: str) -> float:

@@ -35,3 +35,12 @@ def test_report_command_and_its_errors(frame, tmp_path):
     assert missing.exit_code == 2 and "no store" in missing.output
     wrong_run = runner.invoke(app, ["report", "--storage", url, "--run", "nope"])
     assert wrong_run.exit_code == 2 and "runs: r" in wrong_run.output
+
+
+def test_report_with_repeats_shows_intervals_and_error_bars(repeated, tmp_path):
+    folder = write_report(repeated, "rep", tmp_path / "rep")
+    markdown = (folder / "report.md").read_text()
+    assert "paired bootstrap 95% interval" in markdown
+    assert re.search(r"\| lstm_f \| 0\.7\d\d ± 0\.0\d\d\* \|", markdown)
+    assert "Over matched (seed, setting) pairs" in markdown  # the gate table's intervals
+    assert (folder / "relative.png").stat().st_size > 1000
