@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from archsearch import zoo
-from archsearch.cell import Assign, Call, Cell, Ref, parse_cell
+from archsearch.cell import parse_cell
+from tests.cell.reorder import shuffle
 
 
 def h(text: str) -> str:
@@ -95,66 +96,10 @@ def test_greff_np_is_the_lstm() -> None:
 # --- property: random renamings and valid reorderings keep the hash ------------------
 
 
-def _rename_expr(expr, names: dict[str, str], rng: random.Random):
-    if isinstance(expr, Ref):
-        return Ref(names[expr.name], expr.kind)
-    if isinstance(expr, Call):
-        args = [_rename_expr(a, names, rng) for a in expr.args]
-        if expr.fn in ("add", "mul", "linear"):
-            rng.shuffle(args)
-        return Call(expr.fn, tuple(args), expr.bias)
-    return expr
-
-
-def _shuffle(cell: Cell, rng: random.Random) -> Cell:
-    """Rename every name, swap commutative operands, reorder statements where allowed."""
-    every = [cell.input, *cell.states, *cell.locals()]
-    fresh = [f"v{i}" for i in range(len(every))]
-    rng.shuffle(fresh)
-    names = dict(zip(every, fresh, strict=True))
-    pending = list(cell.body)
-    done: set[str] = set()
-    order = []
-    while pending:
-        ready = []
-        for stmt in pending:
-            refs = [n for n in _refs(stmt.value)]
-            ok = all(
-                (r.kind != "local" or r.name in done)
-                and (r.kind != "new" or r.name in done)
-                and (r.kind != "prev" or r.name not in done or r.name == stmt.target)
-                for r in refs
-            )
-            # a state may be assigned only when no pending statement still reads its prev value
-            if stmt.target in cell.states:
-                ok = ok and not any(
-                    r.kind == "prev" and r.name == stmt.target
-                    for other in pending
-                    if other is not stmt
-                    for r in _refs(other.value)
-                )
-            if ok:
-                ready.append(stmt)
-        stmt = rng.choice(ready)
-        pending.remove(stmt)
-        done.add(stmt.target)
-        order.append(Assign(names[stmt.target], _rename_expr(stmt.value, names, rng)))
-    states = tuple(names[s] for s in cell.states)
-    return Cell(f"c{rng.randrange(99)}", names[cell.input], states, tuple(order))
-
-
-def _refs(expr):
-    if isinstance(expr, Ref):
-        yield expr
-    elif isinstance(expr, Call):
-        for arg in expr.args:
-            yield from _refs(arg)
-
-
 @settings(max_examples=150, deadline=2000)
 @given(name=st.sampled_from(zoo.names()), seed=st.integers(0, 2**32))
 def test_random_renaming_and_reordering_keep_the_hash(name: str, seed: int) -> None:
     cell = zoo.get(name)
-    other = _shuffle(cell, random.Random(seed))
+    other = shuffle(cell, random.Random(seed))
     assert other.canonical_hash() == cell.canonical_hash()
     assert parse_cell(other.to_text()).canonical_hash() == cell.canonical_hash()
