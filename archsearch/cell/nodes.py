@@ -187,11 +187,14 @@ class Cell:
         return to_text(self)
 
     @classmethod
-    def from_recipe(cls, recipe: dict[str, Any] | str, *, name: str = "recipe") -> Cell:
-        """A cell from a NAS-Bench-NLP recipe (dict or JSON text), extended ops accepted."""
+    def from_recipe(
+        cls, recipe: dict[str, Any] | str, *, name: str = "recipe", strict: bool = False
+    ) -> Cell:
+        """A cell from a NAS-Bench-NLP recipe (dict or JSON text), extended ops accepted;
+        ``strict`` accepts only NAS-Bench-NLP's own ops and fields (see ``recipe.py``)."""
         from .recipe import from_recipe
 
-        return from_recipe(recipe, name=name)
+        return from_recipe(recipe, name=name, strict=strict)
 
     def to_recipe(self, *, extended: bool = False) -> dict[str, Any]:
         """The cell as a NAS-Bench-NLP recipe; ``extended`` allows archsearch's extra ops."""

@@ -19,13 +19,19 @@ always read): ``elementwise_sub`` (``in0 - in1``), ``elementwise_neg``
 (``-in0``), ``constant`` (no input, ``"value": v``), ``activation_relu``,
 ``activation_identity``, ``scale`` (``scale(in0)``), ``copy`` (an output that
 is another node's value, as in ``c = h``), and ``"bias": b`` on ``linear``.
-Reading drops nodes no output depends on.
+Reading drops nodes no output depends on and, as NAS-Bench-NLP's own code
+does, ignores fields other than ``op``, ``input``, ``value`` and ``bias``
+(with a warning). ``strict=True`` reads only what NAS-Bench-NLP's
+``CustomRNNCell`` runs: its seven ops, ``elementwise_sum``/``prod`` of exactly
+two inputs (its loop over a third input fails), and only ``op`` and
+``input`` (required) in a node.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import warnings
 from typing import TYPE_CHECKING, Any
 
 from .errors import MAX_NAME, MAX_STATEMENTS, CellError, name_problem, number_problem
@@ -55,6 +61,7 @@ _ARITY = {  # op -> (fewest, most) inputs; every other op takes one
     "linear": (1, MAX_STATEMENTS),
 }
 _FIELDS = {"op", "input", "value", "bias"}
+_STRICT_FIELDS = {"op", "input"}
 _PREV = re.compile(r"h_prev_(\d+)")
 _NEW = re.compile(r"h_new_(\d+)")
 _RESERVED = re.compile(r"x|h_(prev|new)_\d+")
@@ -162,11 +169,17 @@ def _fresh(base: str, used: set[str], first: int = 0) -> str:
 # --- reading -----------------------------------------------------------------
 
 
-def from_recipe(recipe: dict[str, Any] | str, *, name: str = "recipe") -> Cell:
-    """A ``Cell`` from a recipe (a dict, or its JSON text); extended ops are accepted."""
+def from_recipe(
+    recipe: dict[str, Any] | str, *, name: str = "recipe", strict: bool = False
+) -> Cell:
+    """A ``Cell`` from a recipe (a dict, or its JSON text).
+
+    Extended ops are accepted and unknown fields ignored with a warning, unless
+    ``strict``: then only NAS-Bench-NLP's own ops and fields are (see above).
+    """
     from .nodes import Cell
 
-    recipe = _load(recipe)
+    recipe = _load(recipe, strict)
     outputs = _outputs(recipe)
     order = _order(recipe, outputs)
     states = ("h", "c", *(f"s{i}" for i in range(2, len(outputs))))[: len(outputs)]
@@ -202,10 +215,21 @@ def from_recipe(recipe: dict[str, Any] | str, *, name: str = "recipe") -> Cell:
         )
         if new:
             assigned.add(int(new.group(1)))
-    return Cell(name, "x", states, tuple(body))
+    if not any("x" in recipe[key]["input"] for key in order):
+        dead = sorted(k for k, spec in recipe.items() if "x" in spec["input"])
+        also = f"; only node(s) no output depends on read it: {dead[:5]}" if dead else ""
+        raise CellError(
+            f"recipe {name!r}: the input 'x' is never read (no node an output depends on "
+            f"reads it{also})"
+        )
+    try:
+        return Cell(name, "x", states, tuple(body))
+    except CellError as e:
+        raise CellError(f"recipe {name!r}: {e}") from None
 
 
-def _load(recipe: object) -> dict[str, dict]:
+def _load(recipe: object, strict: bool) -> dict[str, dict]:
+    """The recipe's nodes, checked, each as ``{"op", "input"[, "value", "bias"]}``."""
     if isinstance(recipe, str):
         if len(recipe) > MAX_RECIPE_TEXT:
             raise CellError(f"recipe: the JSON text is longer than {MAX_RECIPE_TEXT} characters")
@@ -220,6 +244,8 @@ def _load(recipe: object) -> dict[str, dict]:
         )
     if len(recipe) > 4 * MAX_STATEMENTS:
         raise CellError(f"recipe: {len(recipe)} nodes; the limit is {4 * MAX_STATEMENTS}")
+    nodes: dict[str, dict] = {}
+    ignored: dict[str, list[str]] = {}  # unknown field -> nodes that have it
     for key, spec in recipe.items():
         where = f"recipe node {str(key)[:64]!r}"
         if not isinstance(key, str):
@@ -228,19 +254,47 @@ def _load(recipe: object) -> dict[str, dict]:
             raise CellError(f"{where}: this name is an input of the cell, not a node")
         if not isinstance(spec, dict) or not isinstance(spec.get("op"), str):
             raise CellError(f'{where}: expected {{"op": ..., "input": [...]}}')
-        extra = set(spec) - _FIELDS
-        if extra:
-            raise CellError(f"{where}: unknown field(s) {sorted(extra)}; known: {sorted(_FIELDS)}")
-        op, inputs = spec["op"], spec.get("input", [])
-        if op not in OPS and op not in ("constant", "copy"):
-            known = ", ".join([*OPS, "constant", "copy"])
-            raise CellError(f"{where}: unknown op {op[:64]!r}; known ops: {known}")
+        op = spec["op"]
+        _check_op(op, where, strict)
+        extra = set(spec) - (_STRICT_FIELDS if strict else _FIELDS)
+        if extra and strict:
+            raise CellError(
+                f"{where}: field(s) {sorted(extra)[:5]} are not NAS-Bench-NLP's (it reads "
+                f'"op" and "input"); read with strict=False to ignore them'
+            )
+        for field in extra:
+            ignored.setdefault(str(field)[:64], []).append(key[:64])
+        if "input" not in spec and (strict or op != "constant"):
+            raise CellError(f'{where}: "input" is missing (a list of node names)')
+        inputs = spec.get("input", [])
         if not isinstance(inputs, list) or not all(isinstance(i, str) for i in inputs):
             raise CellError(f'{where}: "input" must be a list of node names')
+        if strict and op in ("elementwise_sum", "elementwise_prod") and len(inputs) != 2:
+            raise CellError(
+                f"{where}: NAS-Bench-NLP runs {op} on exactly 2 inputs, got {len(inputs)}; "
+                "strict=False folds more from the left"
+            )
         for inp in inputs:
             if inp != "x" and not _PREV.fullmatch(inp) and inp not in recipe:
                 raise CellError(f"{where}: unknown input {inp[:64]!r}")
-    return recipe
+        nodes[key] = {f: spec[f] for f in _FIELDS if f in spec} | {"input": inputs}
+    if ignored:
+        where = "; ".join(f"{f!r} in {', '.join(map(repr, n[:3]))}" for f, n in ignored.items())
+        warnings.warn(f"recipe: ignored unknown field(s): {where[:300]}", UserWarning, stacklevel=4)
+    return nodes
+
+
+def _check_op(op: str, where: str, strict: bool) -> None:
+    if op in STRICT_OPS:
+        return
+    if strict and (op in OPS or op in ("constant", "copy")):
+        raise CellError(
+            f"{where}: {op!r} is an archsearch extension, not a NAS-Bench-NLP op; "
+            "read with strict=False"
+        )
+    if op not in OPS and op not in ("constant", "copy"):
+        known = ", ".join([*STRICT_OPS] if strict else [*OPS, "constant", "copy"])
+        raise CellError(f"{where}: unknown op {op[:64]!r}; known ops: {known}")
 
 
 def _outputs(recipe: dict[str, dict]) -> list[str]:
