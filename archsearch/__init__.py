@@ -1,17 +1,30 @@
 """archsearch: search and benchmark recurrent-cell architectures (Jozefowicz et al., ICML 2015).
 
-The cell language is pure data and never imports torch; the compiler and the
-store are loaded on first use, so ``import archsearch`` stays light.
+The cell language is pure data and never imports torch; everything else is
+loaded on first use (``archsearch.launch``, ``archsearch.zoo`` ...), so
+``import archsearch`` stays light. ``__all__`` is the public API; every name in
+it is an attribute of the package.
 """
 
 from archsearch.cell import Cell, CellError, parse_cell
 
 __version__ = "0.1.0"
 
+# name -> (module, attribute); attribute None: the module itself.
 _LAZY = {
+    "Evaluation": ("archsearch.evaluation", "Evaluation"),
+    "LaunchResult": ("archsearch.launcher", "LaunchResult"),
+    "Resources": ("archsearch.spec", "Resources"),
+    "RunSpec": ("archsearch.spec", "RunSpec"),
+    "STATUSES": ("archsearch.records", "STATUSES"),
+    "TrialResult": ("archsearch.records", "TrialResult"),
+    "best_trials": ("archsearch.store", "best_trials"),
     "compile_cell": ("archsearch.compile", "compile_cell"),
+    "evaluate": ("archsearch.evaluation", "evaluate"),
+    "launch": ("archsearch.launcher", "launch"),
+    "load_cell": ("archsearch.evaluation", "load_cell"),
     "load_results": ("archsearch.store", "load_results"),
-    "evaluate": ("archsearch.evaluate", "evaluate"),
+    "zoo": ("archsearch.zoo", None),
 }
 
 
@@ -20,8 +33,15 @@ def __getattr__(name: str):
         import importlib
 
         module, attribute = _LAZY[name]
-        return getattr(importlib.import_module(module), attribute)
+        value = importlib.import_module(module)
+        value = value if attribute is None else getattr(value, attribute)
+        globals()[name] = value  # the next access is a plain attribute
+        return value
     raise AttributeError(f"module 'archsearch' has no attribute {name!r}")
 
 
-__all__ = ["Cell", "CellError", "compile_cell", "evaluate", "load_results", "parse_cell"]
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+__all__ = ["Cell", "CellError", "parse_cell", *_LAZY]

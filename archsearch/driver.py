@@ -14,44 +14,13 @@ import math
 import signal
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
-from archsearch.execute import EvalOptions, Executor, Finished, InProcessExecutor
+from archsearch.execute import Executor, Finished
+from archsearch.naming import readable_name
 from archsearch.search import Outcome, Searcher, make_searcher
+from archsearch.spec import RESUMABLE, RunSpec
 from archsearch.store import RunHandle, Store
-from tasks import directions
-
-
-@dataclass(frozen=True)
-class SearchConfig:
-    """Everything that defines a search. The defaults are the main job: minutes on a laptop."""
-
-    name: str = "default"
-    searcher: str = "jozefowicz"
-    tasks: tuple[str, ...] = ("arith", "xml", "ptb")  # cheapest first; music is held out
-    preset: str = "quick"
-    # One setting per (cell, task) with Adam: at laptop budgets the paper's SGD grid leaves
-    # most models untrained (see results/findings-quick-adam); paper runs pass
-    # space="jozefowicz" and more trials.
-    trials: int = 1
-    space: str = "adam"
-    sampler: str = "random"
-    seed: int = 0
-    max_evaluations: int | None = None  # budget in evaluations of the whole run
-    max_seconds: float | None = 600.0  # budget in wall time of this invocation
-    storage: str | None = None  # SQLAlchemy URL; default a SQLite file under results/
-    searcher_options: dict[str, Any] = field(default_factory=dict)
-    overrides: dict[str, Any] = field(default_factory=dict)  # task knobs
-    fixed: dict[str, Any] = field(default_factory=dict)  # hyperparameters not sampled
-
-    def identity(self) -> dict[str, Any]:
-        """What must match to resume a run (budgets and storage may change)."""
-        data = asdict(self)
-        for key in ("max_evaluations", "max_seconds", "storage", "name"):
-            data.pop(key)
-        data["tasks"] = list(self.tasks)
-        return data
 
 
 @dataclass
@@ -70,71 +39,76 @@ class Progress:
     interrupted: bool = False  # Ctrl-C: no new evaluations; those in flight finish
 
 
+@dataclass(frozen=True)
+class Event:
+    """What a run tells its watcher. ``kind`` is "start", "commit" (one evaluation
+    committed: ``finished``), "tick" (the loop went round, about once a second) or
+    "end"; ``message`` says it in words for "start" and "end"."""
+
+    kind: str
+    progress: Progress
+    finished: Finished | None = None
+    message: str = ""
+    cell: str = ""  # the committed cell's readable name ("commit")
+
+
 class ConfigMismatch(ValueError):
     """A run was resumed with a configuration that would change its meaning."""
 
 
 def run_search(
-    config: SearchConfig,
+    spec: RunSpec,
     *,
-    executor: Executor | None = None,
-    store: Store | None = None,
-    on_progress: Callable[[Progress], None] | None = None,
-) -> tuple[Searcher, RunHandle]:
-    """Run (or resume) the search ``config`` describes; returns the searcher and the closed run."""
-    store = store or Store(config.storage)
-    dirs = directions(config.tasks)
-    searcher = make_searcher(
-        config.searcher,
-        tasks=list(config.tasks),
-        trials=config.trials,
-        seed=config.seed,
-        directions=dirs,
-        **config.searcher_options,
-    )
-    run = store.open_run(config.name, config.identity())
+    executor: Executor,
+    store: Store,
+    on_event: Callable[[Event], None] | None = None,
+) -> tuple[Searcher, RunHandle, Progress]:
+    """Run (or resume) the run ``spec`` describes; returns the searcher, the closed run and
+    the last progress. ``archsearch.launch`` builds the store and executor and calls this."""
     try:
-        if run.resumed and _differences(run.config, config.identity()):
-            raise ConfigMismatch(_mismatch(config.name, run.config, config.identity()))
+        searcher = make_searcher(
+            spec.searcher,
+            tasks=list(spec.tasks),
+            trials=spec.trials,
+            seed=spec.seed,
+            **spec.searcher_options,
+        )
+        run = store.open_run(spec.name, spec.to_dict())
+    except BaseException:
+        executor.shutdown()
+        raise
+    ending = "interrupted"  # unless the loop ends by itself
+    try:
+        if run.resumed and _differences(run.config, spec.identity()):
+            ending = None  # nothing ran: the run keeps the ending it had
+            raise ConfigMismatch(_mismatch(spec.name, run.config, spec.identity()))
         if run.state is not None:
             searcher.load_state_dict(run.state)
-        executor = executor or InProcessExecutor(
-            EvalOptions(
-                preset=config.preset,
-                space=config.space,
-                sampler=config.sampler,
-                data_seed=config.seed,
-                overrides=dict(config.overrides),
-            ),
-            dirs,
-        )
-        _loop(config, searcher, executor, store, run, on_progress)
+        progress = _loop(spec, searcher, executor, store, run, on_event or (lambda event: None))
+        ending = "interrupted" if progress.interrupted else "finished"
     finally:
-        if executor is not None:
-            executor.shutdown()
-        run.close()
-    return searcher, run
+        executor.shutdown()
+        run.close(ending=ending)
+    return searcher, run, progress
 
 
-def _loop(config, searcher, executor, store, run, on_progress) -> None:
+def _loop(spec, searcher, executor, store, run, on_event) -> Progress:
     progress = Progress(
         done=run.count(),
-        budget_seconds=config.max_seconds,
-        budget_evaluations=config.max_evaluations,
+        budget_seconds=spec.max_seconds,
+        budget_evaluations=spec.max_evaluations,
     )
     start = time.monotonic()
     stopping = _StopFlag()
     with stopping:
         while True:
             progress.elapsed = time.monotonic() - start
-            out_of_budget = (
-                config.max_seconds is not None and progress.elapsed >= config.max_seconds
-            )
+            out_of_budget = spec.max_seconds is not None and progress.elapsed >= spec.max_seconds
             busy = time.monotonic()
             while not (out_of_budget or stopping.set) and executor.in_flight < executor.capacity:
                 if (
-                    config.max_evaluations is not None
-                    and progress.done + executor.in_flight >= config.max_evaluations
+                    spec.max_evaluations is not None
+                    and progress.done + executor.in_flight >= spec.max_evaluations
                 ):
                     break
                 proposal = searcher.ask()
@@ -143,7 +117,7 @@ def _loop(config, searcher, executor, store, run, on_progress) -> None:
                 store.put_cell(
                     proposal.cell_hash,
                     proposal.cell_text,
-                    name=searcher.cells[proposal.cell_hash].name,
+                    name=readable_name(searcher.cells, proposal.cell_hash),
                     parent=proposal.parent,
                     mutations=proposal.mutations,
                 )
@@ -157,22 +131,29 @@ def _loop(config, searcher, executor, store, run, on_progress) -> None:
                 progress.driver_seconds += time.monotonic() - busy
                 progress.done += 1
                 progress.last = finished
+                progress.in_flight = executor.in_flight
+                _best(searcher, progress)
+                name = readable_name(searcher.cells, finished.proposal.cell_hash)
+                on_event(Event("commit", progress, finished, cell=name))
             progress.in_flight = executor.in_flight
             progress.interrupted = stopping.set
-            ranking = searcher.ranking()
-            if ranking:
-                progress.best_cell = searcher.cells[ranking[0][0]].name
-                progress.best_score = ranking[0][1]
-            if on_progress is not None:
-                on_progress(progress)
+            progress.elapsed = time.monotonic() - start
+            _best(searcher, progress)
+            on_event(Event("tick", progress))
             run.heartbeat()
+    return progress
+
+
+def _best(searcher: Searcher, progress: Progress) -> None:
+    ranking = searcher.ranking()
+    if ranking:
+        progress.best_cell = readable_name(searcher.cells, ranking[0][0])
+        progress.best_score = ranking[0][1]
 
 
 def _commit(searcher: Searcher, run: RunHandle, finished: Finished) -> None:
     proposal = finished.proposal
-    searcher.tell(
-        proposal, Outcome(finished.metric, finished.higher_is_better, len(finished.trials))
-    )
+    searcher.tell(proposal, Outcome(finished.metric, len(finished.trials)))
     run.record(
         proposal.key,
         cell=proposal.cell_hash,
@@ -181,7 +162,7 @@ def _commit(searcher: Searcher, run: RunHandle, finished: Finished) -> None:
         meta={
             "purpose": proposal.purpose,
             "metric": finished.metric,
-            "higher_is_better": finished.higher_is_better,
+            "higher_is_better": searcher.directions[proposal.task],
             "worker": finished.worker,
             "seconds": finished.seconds,
             "trials_asked": proposal.trials,
@@ -220,10 +201,13 @@ class _StopFlag:
 
 def _differences(stored: dict, given: dict) -> list[str]:
     """Keys whose values differ; a key the stored run predates counts at its default."""
-    defaults = SearchConfig().identity()
-    return sorted(
-        k for k in set(stored) | set(given) if stored.get(k, defaults.get(k)) != given.get(k)
-    )
+    defaults = RunSpec().identity()
+    keys = (set(stored) | set(given)) - set(RESUMABLE) - _NEVER_IDENTITY
+    return sorted(k for k in keys if stored.get(k, defaults.get(k)) != given.get(k))
+
+
+# Runs stored before RunSpec hold these too; they never were part of a run's identity.
+_NEVER_IDENTITY = {"max_evaluations", "max_seconds", "storage"}
 
 
 def _mismatch(name: str, stored: dict, given: dict) -> str:

@@ -28,7 +28,9 @@ import tasks as task_suite
 from archsearch import zoo
 from archsearch.cell import Cell, parse_cell
 from archsearch.hparams import Space, get_space, make_study
-from archsearch.train import StepCallback, TrainSettings, TrialResult, train_trial
+from archsearch.records import TrialResult
+from archsearch.spec import DEFAULT_PRESET, DEFAULT_SPACE
+from archsearch.train import StepCallback, TrainSettings, train_trial
 
 # Called after each trial with (index, total, result).
 TrialCallback = Callable[[int, int, TrialResult], None]
@@ -108,9 +110,9 @@ def evaluate(
     cell: str | Cell,
     task: str,
     *,
-    preset: str = "quick",
+    preset: str = DEFAULT_PRESET,
     trials: int = 4,
-    space: str | Space = "jozefowicz",
+    space: str | Space = DEFAULT_SPACE,
     sampler: str = "random",
     pruner: str | None = None,
     seed: int = 0,

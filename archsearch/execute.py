@@ -14,25 +14,49 @@ import os
 import socket
 import time
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
+from archsearch.records import failed_trial
 from archsearch.search.base import Proposal
+
+if TYPE_CHECKING:
+    from archsearch.spec import RunSpec
 
 
 @dataclass(frozen=True)
 class EvalOptions:
-    """How every evaluation of a search runs (the same for all workers)."""
+    """How every evaluation of a run goes (the same for all workers): from its ``RunSpec``.
 
-    preset: str = "quick"
-    space: str = "jozefowicz"
-    sampler: str = "random"
-    pruner: str | None = None
-    data_seed: int = 0
-    threads: int = 1
-    backend: str = "torchscript"
-    overrides: dict[str, Any] = field(default_factory=dict)  # task knobs
-    fixed: dict[str, Any] = field(default_factory=dict)  # hyperparameters not sampled
+    No defaults here: the spec owns them (``archsearch.spec``), so that no executor
+    can evaluate under a space or fixed values other than the run's.
+    """
+
+    preset: str
+    space: str
+    sampler: str
+    pruner: str | None
+    data_seed: int
+    threads: int
+    backend: str
+    overrides: dict[str, Any]  # task knobs
+    fixed: dict[str, Any]  # hyperparameters not sampled
+
+    @classmethod
+    def of(cls, spec: RunSpec, *, threads: int = 1) -> EvalOptions:
+        """The evaluation options of ``spec``, with ``threads`` torch threads per evaluation."""
+        return cls(
+            preset=spec.preset,
+            space=spec.space,
+            sampler=spec.sampler,
+            pruner=spec.pruner,
+            data_seed=spec.seed,
+            threads=threads,
+            backend=spec.backend,
+            overrides=dict(spec.overrides),
+            fixed=dict(spec.fixed),
+        )
 
 
 @dataclass
@@ -42,7 +66,6 @@ class Finished:
     proposal: Proposal
     trials: list[dict[str, Any]]
     metric: float | None  # best validation metric, None if no trial finished
-    higher_is_better: bool
     worker: str
     seconds: float
 
@@ -51,7 +74,7 @@ def evaluate_proposal(proposal: dict[str, Any], options: EvalOptions) -> dict[st
     """Worker side: evaluate one proposal; returns plain data (JSON-able)."""
     import torch
 
-    from archsearch.evaluate import evaluate
+    from archsearch.evaluation import evaluate
     from archsearch.train import TrainSettings
 
     device = "cuda" if torch.cuda.is_available() and _gpu_assigned() else "cpu"
@@ -75,7 +98,6 @@ def evaluate_proposal(proposal: dict[str, Any], options: EvalOptions) -> dict[st
     return {
         "trials": [t.to_dict() for t in evaluation.trials],
         "metric": None if best is None else best.metric_valid,
-        "higher_is_better": evaluation.higher_is_better,
         "worker": worker_name(),
         "seconds": time.monotonic() - start,
     }
@@ -94,32 +116,15 @@ def _gpu_assigned() -> bool:
         return True
 
 
-def failure(proposal: Proposal, status: str, error: str, higher_is_better: bool) -> Finished:
+def failure(proposal: Proposal, status: str, error: str) -> Finished:
     """A result standing for an evaluation that could not finish (one trial row)."""
-    now = time.time()
-    trial = {
-        "trial": 0,
-        "params": {},
-        "status": status,
-        "metric_valid": None,
-        "metric_test": None,
-        "metrics": {},
-        "steps": 0,
-        "seconds": 0.0,
-        "n_params": 0,
-        "seed": proposal.seed,
-        "error": error,
-        "started_at": now,
-        "finished_at": now,
-    }
-    return Finished(proposal, [trial], None, higher_is_better, "", 0.0)
+    trial = failed_trial(status=status, error=error, seed=proposal.seed)
+    return Finished(proposal, [trial], None, "", 0.0)
 
 
 def to_finished(proposal: Proposal, data: dict[str, Any]) -> Finished:
     trials = [{**t, "trial": i, "worker": data["worker"]} for i, t in enumerate(data["trials"])]
-    return Finished(
-        proposal, trials, data["metric"], data["higher_is_better"], data["worker"], data["seconds"]
-    )
+    return Finished(proposal, trials, data["metric"], data["worker"], data["seconds"])
 
 
 class Executor(ABC):
@@ -127,9 +132,8 @@ class Executor(ABC):
 
     capacity: int = 1
 
-    def __init__(self, options: EvalOptions, directions: dict[str, bool]) -> None:
+    def __init__(self, options: EvalOptions) -> None:
         self.options = options
-        self.directions = directions  # task -> higher is better, for failure results
 
     @abstractmethod
     def submit(self, proposal: Proposal) -> None: ...
@@ -151,8 +155,14 @@ class InProcessExecutor(Executor):
 
     capacity = 1
 
-    def __init__(self, options: EvalOptions, directions: dict[str, bool]) -> None:
-        super().__init__(options, directions)
+    def __init__(
+        self,
+        options: EvalOptions,
+        *,
+        evaluate: Callable[[dict, EvalOptions], dict] = evaluate_proposal,
+    ) -> None:
+        super().__init__(options)
+        self._evaluate = evaluate
         self._queue: list[Proposal] = []
 
     def submit(self, proposal: Proposal) -> None:
@@ -167,7 +177,6 @@ class InProcessExecutor(Executor):
             return []
         proposal = self._queue.pop(0)
         try:
-            return [to_finished(proposal, evaluate_proposal(proposal.to_dict(), self.options))]
+            return [to_finished(proposal, self._evaluate(proposal.to_dict(), self.options))]
         except Exception as error:  # evaluate itself failed (e.g. a task's data is missing)
-            higher = self.directions.get(proposal.task, True)
-            return [failure(proposal, "failed", f"{type(error).__name__}: {error}", higher)]
+            return [failure(proposal, "failed", f"{type(error).__name__}: {error}")]

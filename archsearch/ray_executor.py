@@ -34,7 +34,6 @@ class RayExecutor(Executor):
     def __init__(
         self,
         options: EvalOptions,
-        directions: dict[str, bool],
         *,
         address: str | None = None,
         workers: int | None = None,
@@ -47,7 +46,7 @@ class RayExecutor(Executor):
         """``evaluate`` is the function each Ray task runs (fault drills swap in their own)."""
         import ray
 
-        super().__init__(options, directions)
+        super().__init__(options)
         address = address or os.environ.get("RAY_ADDRESS")
         if not ray.is_initialized():
             if address:
@@ -93,11 +92,10 @@ class RayExecutor(Executor):
         done = []
         for ref in ready:
             proposal, _ = self._refs.pop(ref)
-            higher = self.directions.get(proposal.task, True)
             try:
                 done.append(to_finished(proposal, self._ray.get(ref)))
             except self._ray.exceptions.RayError as error:
-                done.append(failure(proposal, "failed", _reason(error), higher))
+                done.append(failure(proposal, "failed", _reason(error)))
         done.extend(self._expire())
         return done
 
@@ -110,9 +108,8 @@ class RayExecutor(Executor):
             if now - submitted > self.time_limit:
                 self._ray.cancel(ref, force=True)
                 del self._refs[ref]
-                higher = self.directions.get(proposal.task, True)
                 reason = f"exceeded the time limit of {self.time_limit:g} s"
-                expired.append(failure(proposal, "timeout", reason, higher))
+                expired.append(failure(proposal, "timeout", reason))
         return expired
 
     def shutdown(self) -> None:

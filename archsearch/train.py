@@ -24,42 +24,19 @@ import math
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 
 from archsearch.cell import Cell
 from archsearch.model import State, TaskModel, count_parameters, detach_state
+from archsearch.records import STATUSES, TrialResult  # noqa: F401  (the one trial record)
 
 # Called with (step, validation metric); returns True to stop the run (pruned).
 Reporter = Callable[[int, float], bool]
 # Called with (step, total steps, training loss) now and then, for progress bars.
 StepCallback = Callable[[int, int, float], None]
-
-STATUSES = ("ok", "diverged", "failed", "timeout", "pruned", "interrupted")
-
-
-@dataclass
-class TrialResult:
-    """One training run: its hyperparameters, how it ended, and its metrics."""
-
-    params: dict[str, Any]
-    status: str = "ok"
-    metric_valid: float | None = None
-    metric_test: float | None = None
-    metrics: dict[str, float] = field(default_factory=dict)
-    steps: int = 0
-    seconds: float = 0.0
-    n_params: int = 0
-    seed: int = 0
-    error: str | None = None
-    started_at: float = 0.0  # wall clock, seconds since the epoch
-    finished_at: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 @dataclass(frozen=True)
 class TrainSettings:

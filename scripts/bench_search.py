@@ -16,40 +16,33 @@ import argparse
 import tempfile
 import time
 
-from archsearch.driver import SearchConfig, directions, run_search
-from archsearch.execute import EvalOptions
+from archsearch import Resources, RunSpec, launch
 
 CELLS = ["lstm", "gru", "tanh", "mut1", "mut2", "mut3", "lstm_f", "lstm_b"]
 TASKS = ("arith", "xml")
 
 
 def measure(workers: int, args) -> dict:
-    from archsearch.ray_executor import RayExecutor
-
-    overrides = {"train_steps": args.steps, "eval_every": args.steps}
-    config = SearchConfig(
+    spec = RunSpec(
         name="bench",
         searcher="fixed",
+        searcher_options={"cells": CELLS},
         tasks=TASKS,
         preset="quick",
         trials=1,
-        max_seconds=None,
-        storage=f"sqlite:///{tempfile.mkdtemp()}/bench.db",
-        overrides=overrides,
-        searcher_options={"cells": CELLS},
+        budget="none",
+        overrides={"train_steps": args.steps, "eval_every": args.steps},
         fixed={"layers": 1},
     )
-    options = EvalOptions(preset="quick", overrides=overrides, fixed={"layers": 1})
-    executor = RayExecutor(options, directions(TASKS), workers=workers)
-    seen = []
+    resources = Resources(workers=workers, storage=f"sqlite:///{tempfile.mkdtemp()}/bench.db")
     start = time.monotonic()
-    run_search(config, executor=executor, on_progress=seen.append)
+    result = launch(spec, resources)
     wall = time.monotonic() - start
-    progress = seen[-1]
+    progress = result.progress
     from archsearch.store import Store
 
-    store = Store(config.storage)
-    with store.open_run(config.name, config.identity()) as run:
+    store = Store(result.storage)
+    with store.open_run(spec.name, spec.to_dict()) as run:
         # Each evaluation's whole time in its worker: data, compile, every trial.
         seconds = [e.meta["seconds"] for e in run.finished()]
     n, busy = len(seconds), sum(seconds)

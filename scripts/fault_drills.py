@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from archsearch.driver import SearchConfig, directions, run_search
+from archsearch import Resources, RunSpec, launch
 from archsearch.execute import EvalOptions, evaluate_proposal
 from archsearch.store import Store, load_results
 
@@ -38,25 +38,20 @@ TINY = {
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def tiny_config(storage: str, evaluations: int, **extra) -> SearchConfig:
-    return SearchConfig(
+def tiny_spec(evaluations: int, **extra) -> RunSpec:
+    """The drills' search: smoke preset, a few training steps, ``evaluations`` in all."""
+    return RunSpec(
         name="job",
         searcher="jozefowicz",
         tasks=("arith", "xml"),
         preset="smoke",
         trials=1,
-        max_evaluations=evaluations,
-        max_seconds=None,
-        storage=storage,
+        budget=str(evaluations),
         overrides=TINY,
         # No re-evaluation, so every (cell, task) must appear exactly once.
         searcher_options={"threshold": 0.0, "reeval_probability": 0.0},
         **extra,
     )
-
-
-def tiny_options() -> EvalOptions:
-    return EvalOptions(preset="smoke", overrides=TINY)
 
 
 @dataclass
@@ -163,21 +158,12 @@ def make_faulty(kind: str):
 
 
 def _ray_search(
-    url: str, evaluations: int, evaluate, *, time_limit=None, address=None, on_progress=None
+    url: str, evaluations: int, evaluate, *, time_limit=None, address=None, on_event=None
 ):
-    from archsearch.ray_executor import RayExecutor
-
-    config = tiny_config(url, evaluations)
-    executor = RayExecutor(
-        tiny_options(),
-        directions(config.tasks),
-        address=address,
-        workers=2,
-        max_retries=2,
-        time_limit=time_limit,
-        evaluate=evaluate,
+    resources = Resources(
+        storage=url, address=address, workers=2, max_retries=2, time_limit=time_limit
     )
-    run_search(config, executor=executor, on_progress=on_progress)
+    launch(tiny_spec(evaluations), resources, evaluate=evaluate, on_event=on_event)
     return load_results(url, run="job")
 
 
@@ -224,14 +210,12 @@ def drill_node_leaves(evaluations: int = 12) -> Drill:
         ray.init(address=cluster.address, log_to_driver=False)
         removed = []
 
-        def on_progress(p) -> None:
-            if p.done >= 3 and not removed:
+        def on_event(event) -> None:
+            if event.progress.done >= 3 and not removed:
                 cluster.remove_node(leaving)
                 removed.append(True)
 
-        _ray_search(
-            url, evaluations, evaluate_proposal, address=cluster.address, on_progress=on_progress
-        )
+        _ray_search(url, evaluations, evaluate_proposal, address=cluster.address, on_event=on_event)
     finally:
         ray.shutdown()
         cluster.shutdown()
@@ -271,11 +255,11 @@ def _job_main(url: str, evaluations: int, mode: str | None) -> None:
 
         store_module.RunHandle.record = record
         store_module.now = now
-    progress = []
-    run_search(tiny_config(url, evaluations), on_progress=progress.append)
-    if progress and progress[-1].interrupted:
+    result = launch(tiny_spec(evaluations), Resources(storage=url, in_process=True))
+    if result.interrupted:
         print(
-            f"stopped by Ctrl-C after {progress[-1].done} evaluations; resume with the same command"
+            f"stopped by Ctrl-C after {result.progress.done} evaluations; "
+            "resume with the same command"
         )
 
 

@@ -20,8 +20,7 @@ import platform
 
 import torch
 
-from archsearch.driver import SearchConfig, directions, run_search
-from archsearch.execute import EvalOptions, InProcessExecutor
+from archsearch import Resources, RunSpec, launch
 
 CELLS = ["tanh", "lstm", "lstm_f", "lstm_i", "lstm_o", "lstm_b", "gru", "mut1", "mut2", "mut3"]
 TASKS = ["arith", "xml", "ptb", "music-jsb"]
@@ -45,7 +44,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", default="quick")
     parser.add_argument("--trials", type=int, default=3)
-    parser.add_argument("--space", default="jozefowicz", help="hyperparameter space")
+    parser.add_argument("--space", default=RunSpec().space, help="hyperparameter space")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--storage", default="sqlite:///results/findings.db")
     parser.add_argument("--name", default="findings")
@@ -56,34 +55,29 @@ def main() -> None:
     args = parser.parse_args()
 
     fixed = dict(pair.split("=", 1) for pair in args.fix)
-    config = SearchConfig(
+    spec = RunSpec(
         name=args.name,
         searcher="fixed",
+        searcher_options={"cells": CELLS},
         tasks=tuple(TASKS),
         preset=args.preset,
         trials=args.trials,
         space=args.space,
-        max_seconds=None,
-        storage=args.storage,
-        searcher_options={"cells": CELLS},
         fixed=fixed,
+        budget="none",  # the fixed list ends by itself
     )
-    options = EvalOptions(preset=args.preset, space=args.space, data_seed=config.seed, fixed=fixed)
-    if args.workers > 1:
-        from archsearch.ray_executor import RayExecutor
+    resources = Resources(storage=args.storage, workers=args.workers, in_process=args.workers == 1)
 
-        executor = RayExecutor(options, directions(TASKS), workers=args.workers)
-    else:
-        executor = InProcessExecutor(options, directions(TASKS))
-    run_search(
-        config,
-        executor=executor,
-        on_progress=lambda p: print(
-            f"\r{p.done} evaluations done, {p.in_flight} in flight, {p.elapsed / 60:.1f} min",
-            end="",
-            flush=True,
-        ),
-    )
+    def on_event(event) -> None:
+        p = event.progress
+        if event.kind in ("commit", "tick"):
+            print(
+                f"\r{p.done} evaluations done, {p.in_flight} in flight, {p.elapsed / 60:.1f} min",
+                end="",
+                flush=True,
+            )
+
+    launch(spec, resources, on_event=on_event)
     print()
     from archsearch.analysis.findings import write_findings_report
 

@@ -28,6 +28,7 @@ from archsearch.cell import parse_cell
 from archsearch.scoring import relative, score
 from archsearch.space import ablations
 from archsearch.store import Store, load_results
+from archsearch.store.engine import safe
 
 
 @dataclass
@@ -126,7 +127,7 @@ def build(
             f"({(frame['status'] == 'ok').sum()} finished, "
             f"{(frame['status'] == 'diverged').sum()} diverged, "
             f"{(frame['status'].isin(['failed', 'timeout'])).sum()} failed or timed out)."
-            f" Store: `{store}`.",
+            f" Store: `{safe(store.url)}`.",
         ),
         Block("h2", "Ranking"),
         Block(

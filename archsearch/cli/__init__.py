@@ -2,8 +2,8 @@
 
 Every user error (unknown cell, task, preset, knob, hyperparameter; an invalid
 cell; a bad store URL) is one line on standard error and exit status 2, never a
-traceback. The commands live in ``single.py`` (tasks, zoo, eval) and ``runs.py``
-(search, ablate, report).
+traceback. The commands live in ``single.py`` (tasks, zoo, eval), ``runs.py``
+(search, ablate, report), ``browse.py`` (runs, show) and ``export.py`` (export).
 """
 
 from __future__ import annotations
@@ -58,4 +58,4 @@ def main() -> None:
         sys.exit(130)
 
 
-from archsearch.cli import runs, single  # noqa: E402,F401  (registers the commands)
+from archsearch.cli import browse, export, runs, single  # noqa: E402,F401  (registers commands)

@@ -1,31 +1,23 @@
-"""Commands that run many evaluations into the store, and read it back: search, ablate, report."""
+"""Commands that run many evaluations into the store: search and ablate; and report.
+
+Both build a ``RunSpec`` and ``Resources`` and call ``archsearch.launch``; the
+options left out come from ``--config`` (a TOML or JSON run spec) or else the
+spec's defaults (``archsearch.spec``).
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.progress import Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from archsearch.cli import app, err, fail, fmt, out
-from archsearch.driver import SearchConfig
+from archsearch.cli.progress import watcher
+from archsearch.cli.single import parse_assignments, typed
+from archsearch.spec import Resources, RunSpec
 
-
-def parse_budget(text: str) -> tuple[int | None, float | None]:
-    """``"50"`` -> 50 evaluations; ``"10m"``, ``"600s"``, ``"2h"`` -> seconds of wall time."""
-    text = text.strip().lower()
-    units = {"s": 1, "m": 60, "h": 3600}
-    try:
-        if text and text[-1] in units:
-            seconds = float(text[:-1]) * units[text[-1]]
-            if seconds > 0:
-                return None, seconds
-        elif int(text) > 0:
-            return int(text), None
-    except ValueError:
-        pass
-    raise fail(f"--budget {text!r}: give evaluations (e.g. 40) or time (e.g. 600s, 10m, 2h)")
+Opt = typer.Option
 
 
 def task_list(text: str) -> list[str]:
@@ -40,150 +32,99 @@ def task_list(text: str) -> list[str]:
 
 @app.command("search")
 def search_command(
-    searcher: Annotated[str, typer.Option(help="jozefowicz, evolution or random.")] = "jozefowicz",
-    preset: Annotated[str, typer.Option(help="smoke, quick or paper.")] = "quick",
-    tasks: Annotated[str, typer.Option(help="Search tasks, cheapest first.")] = "arith,xml,ptb",
-    # 8 minutes of scheduling: with the evaluations then in flight, about ten in all.
-    budget: Annotated[str, typer.Option(help="Evaluations (40) or time (10m).")] = "8m",
-    trials: Annotated[int, typer.Option(min=1, help="Settings per (cell, task).")] = 1,
-    workers: Annotated[int | None, typer.Option(min=1, help="Evaluations at once.")] = None,
-    cpus_per_eval: Annotated[float, typer.Option(min=0.01, help="CPUs per evaluation.")] = 1.0,
-    gpus_per_eval: Annotated[float, typer.Option(min=0.0, help="GPUs per evaluation.")] = 0.0,
-    time_limit: Annotated[
-        float | None, typer.Option(min=1.0, help="Seconds before an evaluation is cancelled.")
+    config: Annotated[
+        str | None, Opt(help="A run spec (.toml or .json); options override.")
     ] = None,
-    storage: Annotated[str | None, typer.Option(help="SQLAlchemy URL of the store.")] = None,
-    name: Annotated[str, typer.Option(help="Run name; the same name resumes.")] = "default",
-    address: Annotated[
-        str | None, typer.Option(help="Ray cluster address (or RAY_ADDRESS).")
-    ] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the search and the data.")] = 0,
-    space: Annotated[
-        str, typer.Option(help="Hyperparameter space (the paper's: jozefowicz).")
-    ] = "adam",
-    in_process: Annotated[
-        bool, typer.Option("--in-process", help="No Ray: one evaluation at a time, here.")
-    ] = False,
+    searcher: Annotated[str | None, Opt(help="jozefowicz, evolution or random.")] = None,
+    preset: Annotated[str | None, Opt(help="smoke, quick or paper [quick].")] = None,
+    tasks: Annotated[str | None, Opt(help="Tasks, cheapest first [arith,xml,ptb].")] = None,
+    budget: Annotated[str | None, Opt(help="Evaluations (40), time (10m) or none [8m].")] = None,
+    trials: Annotated[int | None, Opt(min=1, help="Settings per (cell, task) [1].")] = None,
+    space: Annotated[str | None, Opt(help="Hyperparameter space [adam].")] = None,
+    seed: Annotated[int | None, Opt(help="Seed of the search and the data [0].")] = None,
+    name: Annotated[str | None, Opt(help="Run name; the same name resumes [default].")] = None,
+    set_: Annotated[list[str] | None, Opt("--set", help="Fix a hyperparameter: lr=0.001.")] = None,
+    knob: Annotated[list[str] | None, Opt(help="Set a task knob: hidden_size=64.")] = None,
+    workers: Annotated[int | None, Opt(min=1, help="Evaluations at once.")] = None,
+    cpus_per_eval: Annotated[float, Opt(min=0.01, help="CPUs per evaluation.")] = 1.0,
+    gpus_per_eval: Annotated[float, Opt(min=0.0, help="GPUs per evaluation.")] = 0.0,
+    time_limit: Annotated[float | None, Opt(min=1.0, help="Seconds per evaluation.")] = None,
+    storage: Annotated[str | None, Opt(help="SQLAlchemy URL of the store.")] = None,
+    address: Annotated[str | None, Opt(help="Ray cluster address (or RAY_ADDRESS).")] = None,
+    in_process: Annotated[bool, Opt("--in-process", help="No Ray: one at a time, here.")] = False,
 ) -> None:
     """Search for cells: mutate, evaluate in parallel on Ray, store every result, rank."""
-    from archsearch.search import SEARCHERS
-    from archsearch.store import StoreError
-
-    max_evaluations, max_seconds = parse_budget(budget)
+    given: dict[str, Any] = dict(
+        searcher=searcher, preset=preset, budget=budget, trials=trials, space=space, seed=seed
+    )
+    given["name"] = name
+    given["tasks"] = tasks and tuple(_tasks_or_fail(tasks))
+    given["fixed"] = set_ and parse_assignments(set_, "--set")
+    given["overrides"] = knob and typed(parse_assignments(knob, "--knob"))
     try:
-        SEARCHERS.get(searcher)
-        import tasks as task_suite
-
-        task_names = task_list(tasks)
-        if preset not in task_suite.PRESETS:
-            raise ValueError(f"unknown preset {preset!r}; valid: {', '.join(task_suite.PRESETS)}")
-        config = SearchConfig(
-            name=name,
-            searcher=searcher,
-            tasks=tuple(task_names),
-            preset=preset,
-            trials=trials,
-            space=space,
-            seed=seed,
-            max_evaluations=max_evaluations,
-            max_seconds=max_seconds,
-            storage=storage,
+        spec = (RunSpec.load(config) if config else RunSpec()).replace(
+            **{key: value for key, value in given.items() if value is not None}
         )
-        _search(config, workers, cpus_per_eval, gpus_per_eval, time_limit, address, in_process)
-    except (ValueError, StoreError) as error:
-        raise fail(str(error)) from None
-
-
-def _search(
-    config,
-    workers,
-    cpus_per_eval,
-    gpus_per_eval,
-    time_limit,
-    address,
-    in_process,
-    *,
-    ranking: bool = True,
-):
-    from archsearch.display import print_ranking, progress_line
-    from archsearch.driver import directions, run_search
-    from archsearch.execute import EvalOptions, InProcessExecutor
-    from archsearch.store import Store
-
-    store = Store(config.storage)
-    options = EvalOptions(
-        preset=config.preset,
-        space=config.space,
-        data_seed=config.seed,
-        threads=max(1, int(cpus_per_eval)),
-    )
-    dirs = directions(config.tasks)
-    resume = (
-        f"Resume with the same command (run {config.name!r}"
-        + (f", --storage {config.storage}" if config.storage else "")
-        + ")."
-    )
-    if in_process:
-        executor = InProcessExecutor(options, dirs)
-    else:
-        from archsearch.ray_executor import RayExecutor
-
-        err.print("starting Ray ..." if not address else f"joining Ray at {address} ...")
-        executor = RayExecutor(
-            options,
-            dirs,
-            address=address,
+        resources = Resources(
             workers=workers,
             cpus_per_eval=cpus_per_eval,
             gpus_per_eval=gpus_per_eval,
             time_limit=time_limit,
+            storage=storage,
+            address=address,
+            in_process=in_process,
         )
-    err.print(
-        f"run {config.name!r}: {config.searcher} search on {', '.join(config.tasks)} "
-        f"({config.preset}), {executor.capacity} at once; store {store}"
-    )
-    with Progress(TextColumn("{task.description}"), TimeElapsedColumn(), console=err) as bar:
-        line = bar.add_task("starting")
-
-        last = []
-
-        def on_progress(p) -> None:
-            bar.update(line, description=progress_line(p))
-            last[:] = [p]
-
-        try:
-            searcher, run = run_search(
-                config, executor=executor, store=store, on_progress=on_progress
-            )
-        except KeyboardInterrupt:
-            err.print(f"stopped at once; every finished evaluation is committed. {resume}")
-            raise typer.Exit(130) from None
-    if last and last[0].interrupted:
-        err.print(f"stopped by Ctrl-C after {last[0].done} evaluations. {resume}")
-    if not ranking:
+    except ValueError as error:
+        raise fail(str(error)) from None
+    result = run(spec, resources, report=f"results/report-{spec.name}")
+    if result is None:
         return
-    print_ranking(out, searcher)
-    out.print(f"store: {store.url} (run {config.name!r}; the same command resumes it)")
-    from archsearch.analysis.report import write_report
+    from archsearch.display import print_ranking
 
-    try:
-        folder = write_report(config.storage, config.name, f"results/report-{config.name}")
-        out.print(f"report: {folder / 'report.html'} (and report.md)")
-    except Exception as error:  # the search is done and stored; a report can be made later
+    print_ranking(out, result.searcher)
+    out.print(f"store: {result.url} (run {spec.name!r}; the same command resumes it)")
+    if result.report is not None:
+        out.print(f"report: {result.report / 'report.html'} (and report.md)")
+    elif result.report_error:
         err.print(
-            f"no report ({type(error).__name__}: {error}); "
-            f"try `archsearch report --run {config.name}`"
+            f"no report ({result.report_error}); try `archsearch report --run {spec.name}`",
+            highlight=False,
         )
+
+
+def run(spec: RunSpec, resources: Resources, **launch_options: Any):
+    """``launch`` with progress on stderr; user errors are one line, a second Ctrl-C exits 130."""
+    from archsearch.launcher import launch, resume_hint
+    from archsearch.store import StoreError
+
+    if not resources.in_process:
+        err.print("starting Ray ..." if not resources.address else f"joining {resources.address}")
+    try:
+        with watcher(err) as show:
+            return launch(spec, resources, on_event=show, **launch_options)
+    except KeyboardInterrupt:
+        err.print(f"stopped at once; every finished evaluation is committed. "
+                  f"{resume_hint(spec.name, resources.storage)}", highlight=False)  # fmt: skip
+        raise typer.Exit(130) from None
+    except (ValueError, StoreError) as error:
+        raise fail(str(error)) from None
+
+
+def _tasks_or_fail(text: str) -> list[str]:
+    try:
+        return task_list(text)
+    except ValueError as error:
+        raise fail(str(error)) from None
 
 
 @app.command("report")
 def report_command(
-    storage: Annotated[str | None, typer.Option(help="SQLAlchemy URL of the store.")] = None,
-    run: Annotated[str | None, typer.Option(help="Run name (default: every run).")] = None,
-    out: Annotated[str | None, typer.Option(help="Folder (default results/report-RUN).")] = None,
-    reference: Annotated[str, typer.Option(help="Reference cell for relative scores.")] = "gru",
+    storage: Annotated[str | None, Opt(help="SQLAlchemy URL of the store.")] = None,
+    run: Annotated[str | None, Opt(help="Run name (default: every run).")] = None,
+    out: Annotated[str | None, Opt(help="Folder (default results/report-RUN).")] = None,
+    reference: Annotated[str, Opt(help="Reference cell for relative scores.")] = "gru",
     evaluator: Annotated[
-        str, typer.Option(help="Hyperparameter importance: fanova, ped-anova or mdi.")
+        str, Opt(help="Hyperparameter importance: fanova, ped-anova or mdi.")
     ] = "fanova",
 ) -> None:
     """Write a report (Markdown, HTML, PNG plots) of the results in a store."""
@@ -200,18 +141,19 @@ def report_command(
 @app.command("ablate")
 def ablate_command(
     cell: Annotated[str, typer.Argument(help="A zoo name, a path to a cell file, or cell text.")],
-    tasks: Annotated[str, typer.Option(help="Tasks, comma-separated.")] = "arith,xml,ptb",
-    preset: Annotated[str, typer.Option(help="smoke, quick or paper.")] = "quick",
-    trials: Annotated[int, typer.Option(min=1, help="Settings per (cell, task).")] = 2,
-    workers: Annotated[int | None, typer.Option(min=1, help="Evaluations at once.")] = None,
-    storage: Annotated[str | None, typer.Option(help="SQLAlchemy URL of the store.")] = None,
-    name: Annotated[str | None, typer.Option(help="Run name (default ablate-CELL).")] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the data and the sampling.")] = 0,
-    in_process: Annotated[bool, typer.Option("--in-process", help="No Ray.")] = False,
+    tasks: Annotated[str, Opt(help="Tasks, comma-separated.")] = "arith,xml,ptb",
+    preset: Annotated[str, Opt(help="smoke, quick or paper.")] = "quick",
+    trials: Annotated[int, Opt(min=1, help="Settings per (cell, task).")] = 2,
+    space: Annotated[str | None, Opt(help="Hyperparameter space [adam].")] = None,
+    workers: Annotated[int | None, Opt(min=1, help="Evaluations at once.")] = None,
+    storage: Annotated[str | None, Opt(help="SQLAlchemy URL of the store.")] = None,
+    name: Annotated[str | None, Opt(help="Run name (default ablate-CELL).")] = None,
+    seed: Annotated[int, Opt(help="Seed of the data and the sampling.")] = 0,
+    in_process: Annotated[bool, Opt("--in-process", help="No Ray.")] = False,
 ) -> None:
     """Train a cell and its gate ablations under one budget; print the gate-importance table."""
     from archsearch.analysis.tables import gate_importance, importance_order
-    from archsearch.evaluate import load_cell
+    from archsearch.evaluation import load_cell
     from archsearch.space import ablations
     from archsearch.store import StoreError, load_results
 
@@ -221,20 +163,24 @@ def ablate_command(
         if not variants:
             raise ValueError(f"cell {full.name!r} has no gate (a sigmoid that multiplies a value)")
         task_names = task_list(tasks)
-        run = name or f"ablate-{full.name}"
-        config = SearchConfig(
-            name=run,
+        cells = [full.to_text(), *(v.to_text() for v in variants.values())]
+        spec = RunSpec(
+            name=name or f"ablate-{full.name}",
             searcher="fixed",
+            searcher_options={"cells": cells},
             tasks=tuple(task_names),
             preset=preset,
             trials=trials,
             seed=seed,
-            max_seconds=None,
-            storage=storage,
-            searcher_options={"cells": [full.to_text(), *(v.to_text() for v in variants.values())]},
+            budget="none",
+            **({} if space is None else {"space": space}),
         )
-        _search(config, workers, 1.0, 0.0, None, None, in_process, ranking=False)
-        frame = load_results(storage, run=run)
+        resources = Resources(workers=workers, storage=storage, in_process=in_process)
+    except ValueError as error:
+        raise fail(str(error)) from None
+    run(spec, resources)
+    try:
+        frame = load_results(storage, run=spec.name)
         hashes = {label: v.canonical_hash() for label, v in variants.items()}
         table = gate_importance(frame, full.canonical_hash(), hashes, task_names)
     except (ValueError, StoreError) as error:

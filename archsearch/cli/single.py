@@ -10,6 +10,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from archsearch.cli import app, err, fail, finite, fmt, out
+from archsearch.spec import DEFAULT_SPACE
 
 
 def parse_assignments(pairs: list[str], what: str) -> dict[str, str]:
@@ -45,29 +46,51 @@ def typed(values: dict[str, str]) -> dict[str, object]:
 def tasks_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False,
     preset: Annotated[str, typer.Option(help="Preset whose sizes to show.")] = "quick",
+    build: Annotated[
+        bool, typer.Option("--build", help="Build the corpora not built yet (minutes).")
+    ] = False,
 ) -> None:
-    """List the tasks: family, metric, and the size of each split."""
-    import tasks as task_suite
+    """List the tasks: family, metric, size of each split ("not built": a corpus to build)."""
+    from archsearch.cli.corpora import describe_all
 
     try:
-        described = [task_suite.describe(name, preset=preset) for name in task_suite.names()]
+        described = describe_all(preset, build=build, say=lambda text: err.print(text))
     except ValueError as error:
         raise fail(str(error)) from None
     if as_json:
         print(json.dumps(described, indent=2))
         return
-    table = Table(title=f"tasks ({preset} preset)")
-    for column in ("name", "family", "metric", "better", "inputs", "train", "valid", "test"):
-        table.add_column(column)
+    table = Table(title=f"tasks ({preset} preset): sequences/steps per split")
+    for column in ("name", "metric", "inputs", "train", "valid", "test"):
+        table.add_column(column, no_wrap=True, justify="left" if column == "name" else "right")
+    unbuilt = False
     for d in described:
+        metric = f"{d['metric']} {'↑' if d['higher_is_better'] else '↓'}"
+        if not d["built"]:
+            unbuilt = True
+            table.add_row(d["name"], metric, "", "not built", "", "")
+            continue
         inputs = f"vocab {d['vocab']}" if "vocab" in d else f"{d.get('keys', '?')} keys"
-        splits = [
-            f"{d['splits'][s]['sequences']:,} seq / {d['splits'][s]['tokens']:,} steps"
-            for s in ("train", "valid", "test")
-        ]
-        better = "higher" if d["higher_is_better"] else "lower"
-        table.add_row(d["name"], d["family"], d["metric"], better, inputs, *splits)
+        table.add_row(d["name"], metric, inputs, *(_size(d["splits"][s]) for s in SPLITS))
+    if unbuilt:
+        table.caption = "not built: `archsearch tasks --build` converts the corpora once"
     out.print(table)
+
+
+SPLITS = ("train", "valid", "test")
+
+
+def _size(split: dict) -> str:
+    """Sequences and steps of a split, short: "20k/1.2M"."""
+    return f"{_short(split['sequences'])}/{_short(split['tokens'])}"
+
+
+def _short(number: int) -> str:
+    if number >= 1e6:
+        return f"{number / 1e6:.1f}M"
+    if number >= 1e4:
+        return f"{number / 1e3:.0f}k"
+    return f"{number:,}"
 
 
 @app.command("zoo")
@@ -98,7 +121,7 @@ def eval_command(
     task: Annotated[str, typer.Option(help="Task name (see `archsearch tasks`).")] = "xml",
     preset: Annotated[str, typer.Option(help="smoke, quick or paper.")] = "quick",
     trials: Annotated[int, typer.Option(min=1, help="Hyperparameter settings to try.")] = 4,
-    space: Annotated[str, typer.Option(help="Hyperparameter space.")] = "jozefowicz",
+    space: Annotated[str, typer.Option(help="Hyperparameter space.")] = DEFAULT_SPACE,
     sampler: Annotated[str, typer.Option(help="random or tpe.")] = "random",
     pruner: Annotated[str, typer.Option(help="none, median or hyperband.")] = "none",
     seed: Annotated[int, typer.Option(help="Seed for data, sampling and initialisation.")] = 0,
@@ -113,7 +136,7 @@ def eval_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Evaluate one cell on one task with sampled hyperparameters; report every trial."""
-    from archsearch.evaluate import evaluate
+    from archsearch.evaluation import evaluate
     from archsearch.train import TrainSettings
 
     fixed = parse_assignments([*(set_ or []), *(assignments or [])], "--set")

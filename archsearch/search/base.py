@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 from archsearch import zoo
 from archsearch.cell import Cell, parse_cell
 from archsearch.scoring import relative, score
+from tasks import directions as task_directions
 
 
 @dataclass(frozen=True)
@@ -48,10 +49,9 @@ class Proposal:
 
 @dataclass(frozen=True)
 class Outcome:
-    """The searcher's view of a finished evaluation."""
+    """The searcher's view of a finished evaluation (its direction is the task's)."""
 
     metric: float | None  # best validation metric; None when no trial finished
-    higher_is_better: bool
     trials: int = 0
 
 
@@ -81,7 +81,6 @@ class Searcher(ABC):
         seed: int = 0,
         reference: str = "gru",
         seeds: Sequence[str] = ("lstm", "gru"),
-        directions: dict[str, bool] | None = None,
     ) -> None:
         """``seeds``: zoo cells evaluated first, beside the reference (the search's start)."""
         if not tasks:
@@ -96,7 +95,8 @@ class Searcher(ABC):
         self.reference_name = reference
         self.seed_names = list(seeds)
         self.cells: dict[str, Entry] = {}
-        self.directions: dict[str, bool] = dict(directions or {})  # task -> higher is better
+        # task -> higher is better: a fact of each task, from the task registry.
+        self.directions: dict[str, bool] = task_directions(self.tasks)
         self.pending: dict[str, Proposal] = {}  # asked, not yet told
         self.queue: list[Proposal] = []  # decided, not yet asked for
         self.counter = 0
@@ -115,11 +115,10 @@ class Searcher(ABC):
     def tell(self, proposal: Proposal, outcome: Outcome) -> None:
         """Learn from a finished evaluation."""
         self.pending.pop(proposal.key, None)
-        self.directions[proposal.task] = outcome.higher_is_better
         entry = self.cells[proposal.cell_hash]
         old = entry.best.get(proposal.task)
         metric = outcome.metric if outcome.metric is not None else math.nan
-        if old is None or _better(metric, old, outcome.higher_is_better):
+        if old is None or _better(metric, old, self.directions[proposal.task]):
             entry.best[proposal.task] = metric
         entry.trials[proposal.task] = entry.trials.get(proposal.task, 0) + outcome.trials
         self.learn(proposal, outcome)
@@ -212,7 +211,6 @@ class Searcher(ABC):
             "searcher": self.name,
             "rng": [version, list(internal), gauss],
             "counter": self.counter,
-            "directions": self.directions,
             "cells": {d: asdict(e) for d, e in self.cells.items()},
             "pending": [p.to_dict() for p in self.pending.values()],
             "queue": [p.to_dict() for p in self.queue],
@@ -225,7 +223,6 @@ class Searcher(ABC):
         version, internal, gauss = state["rng"]
         self.rng.setstate((version, tuple(internal), gauss))
         self.counter = state["counter"]
-        self.directions = dict(state["directions"])
         self.cells = {d: Entry(**e) for d, e in state["cells"].items()}
         # What was in flight when the state was saved is asked again first.
         self.queue = [Proposal.from_dict(p) for p in state["pending"] + state["queue"]]

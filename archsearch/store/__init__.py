@@ -5,10 +5,10 @@ SQLite by default (``DEFAULT_URL``), PostgreSQL on a cluster; see ``store.py``.
 
 from archsearch.store.engine import DEFAULT_URL
 from archsearch.store.errors import RunLockedError, StoreError
-from archsearch.store.frame import load_results
+from archsearch.store.frame import best_trials, load_results
 from archsearch.store.lock import LEASE_S
 from archsearch.store.schema import SCHEMA_VERSION, STATUSES
-from archsearch.store.store import Evaluation, RunHandle, Store
+from archsearch.store.store import RunHandle, Store, StoredEvaluation
 from archsearch.store.trial import TRIAL_FIELDS
 
 __all__ = [
@@ -17,10 +17,11 @@ __all__ = [
     "SCHEMA_VERSION",
     "STATUSES",
     "TRIAL_FIELDS",
-    "Evaluation",
+    "StoredEvaluation",
     "RunHandle",
     "RunLockedError",
     "Store",
     "StoreError",
+    "best_trials",
     "load_results",
 ]

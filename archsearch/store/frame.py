@@ -2,7 +2,9 @@
 ``trials_dataframe``). Reading is free: it never writes, and never creates a store.
 
     df = load_results(run="lstm-vs-gru")
-    df[df.status == "ok"].groupby(["cell_name", "task"]).metric_valid.min()
+    ok = df[df.status == "ok"]
+    ok.groupby(["cell_name", "task"]).metric_valid.min()   # PTB: perplexity, lower is better
+    best_trials(df)                                        # the best trial per (cell, task)
 """
 
 from __future__ import annotations
@@ -10,32 +12,24 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import select
 
+from archsearch.records import TRIAL_FIELDS
 from archsearch.store.schema import cells, evaluations, runs, trials
 from archsearch.store.store import Store
 
+# The trial record's own fields, less the two dicts (spread into columns below).
+_FROM_TRIALS = [name for name in TRIAL_FIELDS if name not in ("params", "metrics")]
 COLUMNS = [
     "run",
     "key",
     "cell",  # the cell's hash
     "cell_name",
     "task",
-    "trial",
-    "status",
-    "metric_valid",
-    "metric_test",
-    "steps",
-    "seconds",
-    "n_params",
-    "worker",
-    "started_at",
-    "finished_at",
-    "seed",
-    "error",
+    *_FROM_TRIALS,
     "parent",  # hash of the cell it was mutated from
+    "higher_is_better",  # the task's direction (task registry); <NA> for an unknown task
 ]
 # Then params_<name> for each hyperparameter, metrics_<name> for each extra metric.
 
-_FROM_TRIALS = COLUMNS[COLUMNS.index("trial") : COLUMNS.index("parent")]
 _INTS = ["trial", "steps", "n_params", "seed"]  # nullable integers stay integers
 _FLOATS = ["metric_valid", "metric_test", "seconds"]
 _TIMES = ["started_at", "finished_at"]
@@ -74,8 +68,29 @@ def load_results(url: str | None = None, run: str | None = None) -> pd.DataFrame
         row.update({f"params_{name}": value for name, value in params.items()})
         row.update({f"metrics_{name}": value for name, value in metrics.items()})
         records.append(row)
+    higher = _directions({row["task"] for row in records})
+    for row in records:
+        row["higher_is_better"] = higher.get(row["task"])
     frame = pd.DataFrame.from_records(records, columns=_column_order(records))
     return _typed(frame)
+
+
+def best_trials(frame: pd.DataFrame) -> pd.DataFrame:
+    """The best finished trial of each (cell, task): by validation metric, in its direction."""
+    ok = frame[(frame["status"] == "ok") & frame["metric_valid"].notna()]
+    if ok.empty:
+        return ok
+    # Sort so that the best comes first in each group whatever the direction.
+    sign = ok["higher_is_better"].map({True: -1.0, False: 1.0}).astype("float64").fillna(1.0)
+    order = (ok["metric_valid"] * sign).sort_values(kind="stable").index
+    return ok.loc[order].drop_duplicates(["cell", "task"]).sort_index()
+
+
+def _directions(names) -> dict[str, bool]:
+    """Whether higher is better per task, from the task registry; unknown tasks left out."""
+    from tasks import TASKS, directions
+
+    return directions([name for name in names if name in TASKS])
 
 
 def _column_order(records: list[dict]) -> list[str]:
@@ -92,6 +107,7 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
         frame[name] = frame[name].astype("Int64")
     for name in _FLOATS:
         frame[name] = frame[name].astype("float64")
+    frame["higher_is_better"] = frame["higher_is_better"].astype("boolean")
     for name in _TIMES:
         frame[name] = pd.to_datetime(frame[name], utc=True)
     return frame

@@ -33,9 +33,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
-SCHEMA_VERSION = 1
+from archsearch.records import STATUSES  # noqa: F401  (the statuses a trial row may hold)
 
-STATUSES = ("ok", "diverged", "failed", "timeout", "pruned", "interrupted")
+SCHEMA_VERSION = 1
 
 
 class JSONText(TypeDecorator):

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, inspect, select, update
+from sqlalchemy import Connection, delete, func, insert, inspect, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from archsearch.store import integrity, lock
@@ -32,7 +32,7 @@ from archsearch.store.trial import TRIAL_FIELDS, trial_row
 
 
 @dataclass(frozen=True)
-class Evaluation:
+class StoredEvaluation:
     """One finished evaluation: a cell on a task, with all its trials (dicts of TRIAL_FIELDS)."""
 
     seq: int  # commit order within the store
@@ -245,10 +245,15 @@ class RunHandle:
         with self.store._write() as conn:
             lock.refresh(conn, self.id, self.name, self.driver, lease=self.store.lease)
 
-    def close(self) -> None:
-        """Free the run's lock (if still ours). Closing twice is fine."""
+    def close(self, *, ending: str | None = None) -> None:
+        """Free the run's lock (if still ours); ``ending`` ("finished" or "interrupted")
+        is kept for ``archsearch runs``. Closing twice is fine."""
         if not self.closed:
             with self.store._write() as conn:
+                if ending is not None:
+                    key = ending_key(self.id)
+                    conn.execute(delete(db.meta).where(db.meta.c.key == key))
+                    conn.execute(insert(db.meta).values(key=key, value=ending))
                 lock.release(conn, self.id, self.driver)
             self.closed = True
 
@@ -309,7 +314,7 @@ class RunHandle:
             )
             return conn.execute(query).scalar_one()
 
-    def finished(self) -> list[Evaluation]:
+    def finished(self) -> list[StoredEvaluation]:
         """This run's finished evaluations, in the order they were committed."""
         with self.store.engine.connect() as conn:
             done = conn.execute(
@@ -328,7 +333,7 @@ class RunHandle:
             trial = {field: getattr(row, field) for field in TRIAL_FIELDS}
             by_evaluation.setdefault(row.evaluation_id, []).append(trial)
         return [
-            Evaluation(
+            StoredEvaluation(
                 e.id, e.key, e.cell, e.task, e.meta, by_evaluation.get(e.id, []), e.committed_at
             )
             for e in done
@@ -337,6 +342,11 @@ class RunHandle:
     def _check_open(self) -> None:
         if self.closed:
             raise StoreError(f"run {self.name!r} was closed here; open_run() it again to write")
+
+
+def ending_key(run_id: int) -> str:
+    """The ``meta`` key under which a closed run's ending is kept (no schema change)."""
+    return f"run-{run_id}-ending"
 
 
 def _schema_version(conn: Connection) -> int | None:

@@ -12,24 +12,12 @@ import operator
 from collections.abc import Mapping
 from typing import Any
 
-from archsearch.store.schema import STATUSES
+from archsearch.records import STATUSES, TRIAL_FIELDS
 
-TRIAL_FIELDS = (
-    "trial",  # int: index within its evaluation
-    "params",  # dict: hyperparameters
-    "status",  # one of STATUSES
-    "metric_valid",  # float | None
-    "metric_test",  # float | None
-    "metrics",  # dict: extra metrics
-    "steps",  # int | None: optimizer steps taken
-    "seconds",  # float | None: wall time
-    "n_params",  # int | None: trainable parameters
-    "worker",  # str | None: where it ran
-    "started_at",  # datetime | epoch seconds | None
-    "finished_at",  # datetime | epoch seconds | None
-    "error",  # str | None: what went wrong, for failed trials
-    "seed",  # int | None
-)
+# TRIAL_FIELDS (archsearch.records) are: trial (int, index within its evaluation), params
+# (dict), status (one of STATUSES), metric_valid and metric_test (float | None), metrics
+# (dict of extra metrics), steps, seconds, n_params, seed, error, started_at and
+# finished_at (datetime | epoch seconds | None), worker (str | None: where it ran).
 
 
 def trial_row(trial: Mapping[str, Any]) -> dict[str, Any]:

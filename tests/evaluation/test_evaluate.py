@@ -5,11 +5,12 @@ import torch
 
 import tasks
 from archsearch import zoo
-from archsearch.evaluate import evaluate, load_cell
+from archsearch.evaluation import evaluate, load_cell
 from archsearch.hparams import Choice, Space
 from archsearch.model import TaskModel
 from archsearch.train import measure
 
+# The paper's SGD at one setting that trains at smoke scale.
 FIXED = {"lr": 1.0, "layers": 1, "init_scale": 1.0, "max_grad_norm": 5.0}
 
 
@@ -25,7 +26,7 @@ def test_learning_is_real_trained_lstm_beats_untrained(task):
         hidden_size=the_task.config.hidden_size,
     )
     before = measure(untrained, the_task, "test", torch.device("cpu"))["accuracy"]
-    result = evaluate("lstm", task, preset="smoke", trials=1, fixed=FIXED).best
+    result = evaluate("lstm", task, preset="smoke", trials=1, space="jozefowicz", fixed=FIXED).best
     assert result is not None and result.status == "ok"
     assert result.metric_test > before + 0.15, (before, result.metric_test)
 
@@ -96,7 +97,7 @@ FAST = [("lstm", "arith"), ("gru", "xml"), ("mut1", "arith"), ("greff_vanilla", 
 
 @pytest.mark.parametrize(("cell", "task"), FAST)
 def test_smoke_evaluations_give_finite_metrics(cell, task):
-    best = evaluate(cell, task, preset="smoke", trials=1, fixed=FIXED).best
+    best = evaluate(cell, task, preset="smoke", trials=1, space="jozefowicz", fixed=FIXED).best
     assert best is not None and math.isfinite(best.metric_valid) and math.isfinite(best.metric_test)
 
 
@@ -104,5 +105,5 @@ def test_smoke_evaluations_give_finite_metrics(cell, task):
 @pytest.mark.parametrize("task", tasks.names())
 @pytest.mark.parametrize("cell", zoo.names())
 def test_every_zoo_cell_on_every_task_at_smoke(cell, task):
-    best = evaluate(cell, task, preset="smoke", trials=1, fixed=FIXED).best
+    best = evaluate(cell, task, preset="smoke", trials=1, space="jozefowicz", fixed=FIXED).best
     assert best is not None and math.isfinite(best.metric_valid) and math.isfinite(best.metric_test)

@@ -11,7 +11,6 @@ from archsearch.search import SEARCHERS, Outcome, make_searcher
 from archsearch.search.jozefowicz import JozefowiczSearch
 
 TASKS = ["arith", "xml"]
-DIRECTIONS = {"arith": True, "xml": True}
 
 
 def fake_metric(cell_text: str, task: str) -> float:
@@ -34,14 +33,14 @@ def run(searcher, steps: int, *, parallel: int = 3, rng_seed: int = 0):
             in_flight.append(proposal)
         assert in_flight, "searcher proposed nothing with nothing in flight"
         done = in_flight.pop(rng.randrange(len(in_flight)))
-        searcher.tell(done, Outcome(fake_metric(done.cell_text, done.task), True, done.trials))
+        searcher.tell(done, Outcome(fake_metric(done.cell_text, done.task), done.trials))
     for done in in_flight:
-        searcher.tell(done, Outcome(fake_metric(done.cell_text, done.task), True, done.trials))
+        searcher.tell(done, Outcome(fake_metric(done.cell_text, done.task), done.trials))
     return asked
 
 
 def make(name, **options):
-    return make_searcher(name, tasks=TASKS, trials=2, seed=1, directions=DIRECTIONS, **options)
+    return make_searcher(name, tasks=TASKS, trials=2, seed=1, **options)
 
 
 @pytest.fixture(params=SEARCHERS.names())
@@ -110,7 +109,7 @@ def test_in_flight_proposals_are_asked_again_after_a_restore(name):
 
 
 def test_jozefowicz_drops_candidates_below_the_threshold_before_dearer_tasks():
-    searcher = JozefowiczSearch(tasks=TASKS, trials=1, seed=0, threshold=2.0, directions=DIRECTIONS)
+    searcher = JozefowiczSearch(tasks=TASKS, trials=1, seed=0, threshold=2.0)
     asked = run(searcher, 40)
     candidates = [p for p in asked if p.purpose == "candidate"]
     assert candidates and all(p.task == "arith" for p in candidates)
@@ -118,9 +117,7 @@ def test_jozefowicz_drops_candidates_below_the_threshold_before_dearer_tasks():
 
 
 def test_jozefowicz_sends_good_candidates_on_and_keeps_the_best_list():
-    searcher = JozefowiczSearch(
-        tasks=TASKS, trials=1, seed=0, threshold=0.0, list_size=5, directions=DIRECTIONS
-    )
+    searcher = JozefowiczSearch(tasks=TASKS, trials=1, seed=0, threshold=0.0, list_size=5)
     asked = run(searcher, 80)
     assert any(p.purpose == "candidate" and p.task == "xml" for p in asked)
     assert len(searcher.members) <= 5

@@ -7,9 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from archsearch.driver import ConfigMismatch, run_search
+from archsearch import Resources, launch
+from archsearch.driver import ConfigMismatch
 from archsearch.store import Store, load_results
-from scripts.fault_drills import tiny_config as config
+from scripts.fault_drills import tiny_spec
+
+
+def here(url: str) -> Resources:
+    return Resources(storage=url, in_process=True)
+
 
 ROOT = Path(__file__).parents[2]
 JOB = ROOT / "scripts" / "fault_drills.py"
@@ -28,7 +34,8 @@ def check_store(url: str, evaluations: int) -> None:
 
 def test_tiny_search_in_process_fills_the_store(tmp_path):
     url = f"sqlite:///{tmp_path}/s.db"
-    searcher, run = run_search(config(url, 8))
+    result = launch(tiny_spec(8), here(url))
+    searcher = result.searcher
     check_store(url, 8)
     frame = load_results(url)
     assert set(frame["task"]) == {"arith", "xml"}
@@ -39,11 +46,11 @@ def test_tiny_search_in_process_fills_the_store(tmp_path):
 
 def test_the_same_command_resumes_and_a_changed_config_is_refused(tmp_path):
     url = f"sqlite:///{tmp_path}/s.db"
-    run_search(config(url, 5))
-    run_search(config(url, 9))
+    launch(tiny_spec(5), here(url))
+    launch(tiny_spec(9), here(url))
     check_store(url, 9)
     with pytest.raises(ConfigMismatch, match="trials: 1 -> 2"):
-        run_search(config(url, 12).__class__(**{**config(url, 12).__dict__, "trials": 2}))
+        launch(tiny_spec(12).replace(trials=2), here(url))
 
 
 def test_sigkill_midway_then_resume_loses_and_repeats_nothing(tmp_path):
@@ -55,7 +62,7 @@ def test_sigkill_midway_then_resume_loses_and_repeats_nothing(tmp_path):
         job.send_signal(signal.SIGKILL)
         job.wait()
         assert Store(url).check_integrity() == []
-    before = Store(url).open_run("job", config(url, 40).identity())
+    before = Store(url).open_run("job", tiny_spec(40).to_dict())
     done = before.count()
     before.close()
     assert done > 0
@@ -67,22 +74,15 @@ def test_two_node_local_ray_cluster(tmp_path):
     ray = pytest.importorskip("ray")
     from ray.cluster_utils import Cluster
 
-    from archsearch.driver import directions
-    from archsearch.execute import EvalOptions
-    from archsearch.ray_executor import RayExecutor
-
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
     cluster.add_node(num_cpus=1)
     try:
         ray.init(address=cluster.address, log_to_driver=False)
         url = f"sqlite:///{tmp_path}/s.db"
-        cfg = config(url, 6)
-        executor = RayExecutor(
-            EvalOptions(preset="smoke", data_seed=0, overrides=cfg.overrides),
-            directions(cfg.tasks),
-        )
-        assert executor.capacity == 2
-        run_search(cfg, executor=executor)
+        started = []
+        resources = Resources(storage=url, address=cluster.address)
+        launch(tiny_spec(6), resources, on_event=lambda e: started.append(e.message))
+        assert "2 at once" in started[0]  # one evaluation per node
         check_store(url, 6)
         assert load_results(url)["status"].eq("ok").all()
     finally:

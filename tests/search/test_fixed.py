@@ -9,12 +9,11 @@ def test_fixed_search_proposes_each_cell_on_each_task_once_then_ends():
         tasks=["arith", "xml"],
         cells=["lstm", "gru", text],
         trials=1,
-        directions={"arith": True, "xml": True},
     )
     asked = []
     while (proposal := searcher.ask()) is not None:
         asked.append(proposal)
-        searcher.tell(proposal, Outcome(0.5, True, 1))
+        searcher.tell(proposal, Outcome(0.5, 1))
     pairs = {(p.cell_hash, p.task) for p in asked}
     assert len(asked) == len(pairs) == 6
     assert asked[0].cell_hash == zoo.get("gru").canonical_hash()  # the reference first

@@ -1,0 +1,165 @@
+"""Commands that read a store while searches run: ``runs`` (every run) and ``show RUN``.
+
+Read-only: they take no lock and write nothing, so they work beside a running
+search. A run's ranking is its searcher's, rebuilt from the state saved with
+its last committed evaluation.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from archsearch.cli import app, fail, finite, out
+from archsearch.naming import readable_name
+
+Opt = typer.Option
+
+
+def rebuild_searcher(config: dict[str, Any], saved: dict[str, Any] | None):
+    """The run's searcher as it stood at its last commit (stored config and state)."""
+    from archsearch.search import make_searcher
+
+    searcher = make_searcher(
+        config["searcher"],
+        tasks=list(config["tasks"]),
+        trials=config.get("trials", 1),
+        seed=config.get("seed", 0),
+        **config.get("searcher_options", {}),
+    )
+    if saved:
+        searcher.load_state_dict(saved)
+    return searcher
+
+
+def _best(searcher) -> tuple[str | None, float | None]:
+    ranking = searcher.ranking()
+    if not ranking:
+        return None, None
+    digest, score = ranking[0]
+    return readable_name(searcher.cells, digest), score
+
+
+def _open(storage: str | None):
+    from archsearch.store import Store
+
+    return Store(storage, create=False)
+
+
+@app.command("runs")
+def runs_command(
+    storage: Annotated[str | None, Opt(help="SQLAlchemy URL of the store.")] = None,
+    as_json: Annotated[bool, Opt("--json", help="Print a JSON list.")] = False,
+) -> None:
+    """Every run in a store: searcher, tasks, evaluations, best cell, state, last commit."""
+    from archsearch.store import StoreError
+    from archsearch.store.summary import run_summaries
+
+    try:
+        store = _open(storage)
+        try:
+            summaries = run_summaries(store)
+        finally:
+            store.close()
+    except (ValueError, StoreError) as error:
+        raise fail(str(error)) from None
+    rows = []
+    for s in summaries:
+        best_cell, best_score = _best(rebuild_searcher(s.config, s.saved))
+        rows.append(
+            {
+                "name": s.name,
+                "searcher": s.config.get("searcher"),
+                "preset": s.config.get("preset"),
+                "tasks": list(s.config.get("tasks", [])),
+                "done": s.done,
+                "failed": s.failed,
+                "in_flight": s.in_flight,
+                "best_cell": best_cell,
+                "best_score": best_score,
+                "state": s.state,
+                "last_commit": None if s.last_commit is None else s.last_commit.isoformat(),
+            }
+        )
+    if as_json:
+        print(json.dumps(finite(rows), indent=2))
+        return
+    if not rows:
+        out.print(f"no runs in {store.url}")
+        return
+    table = Table(title=f"runs in {_masked(store.url)}", title_justify="left")
+    for column in ("run", "search", "tasks", "done", "fail", "run.", "best", "state", "last"):
+        table.add_column(column, justify="right" if column in ("done", "fail", "run.") else "left")
+    for r in rows:
+        score = "-" if r["best_score"] is None else f"{r['best_score']:.3f}"
+        best = "-" if r["best_cell"] is None else f"{r['best_cell']} {score}"
+        last = "-" if r["last_commit"] is None else r["last_commit"][5:16].replace("T", " ")
+        table.add_row(
+            r["name"],
+            f"{r['searcher']} {r['preset']}",
+            ",".join(r["tasks"]),
+            str(r["done"]),
+            str(r["failed"]),
+            str(r["in_flight"]),
+            best,
+            r["state"],
+            last,
+        )
+    table.caption = "run.: evaluations running now; last: last commit (UTC)"
+    out.print(table)
+
+
+@app.command("show")
+def show_command(
+    run: Annotated[str, typer.Argument(help="The run's name (see `archsearch runs`).")],
+    storage: Annotated[str | None, Opt(help="SQLAlchemy URL of the store.")] = None,
+    top: Annotated[int, Opt(min=1, help="Cells in the ranking.")] = 15,
+) -> None:
+    """A run's ranking now and what is in flight; works while the search runs (read-only)."""
+    from archsearch.display import ranking_table
+    from archsearch.store import StoreError
+    from archsearch.store.summary import run_summary
+
+    try:
+        store = _open(storage)
+        try:
+            summary = run_summary(store, run)
+        finally:
+            store.close()
+    except (ValueError, StoreError) as error:
+        raise fail(str(error)) from None
+    searcher = rebuild_searcher(summary.config, summary.saved)
+    config = summary.config
+    out.print(
+        f"run {run!r} ({summary.state}): {config.get('searcher')} search on "
+        f"{', '.join(config.get('tasks', []))} ({config.get('preset')}), "
+        f"{summary.done} evaluations, {summary.failed} failed; store {_masked(store.url)}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if searcher.ranking():
+        out.print(ranking_table(searcher, top=top))
+    else:
+        out.print("no cell has a score yet (every task needs an outcome)")
+    pending = (summary.saved or {}).get("pending", []) if summary.state == "running" else []
+    if not pending:
+        idle = "" if summary.state == "running" else f" (run {summary.state})"
+        out.print(f"nothing in flight{idle}")
+        return
+    flight = Table(title="in flight", title_justify="left")
+    for column in ("key", "cell", "task", "purpose"):
+        flight.add_column(column)
+    for p in pending:
+        known = p["cell_hash"] in searcher.cells
+        name = readable_name(searcher.cells, p["cell_hash"]) if known else p["cell_hash"][:8]
+        flight.add_row(p["key"], name, p["task"], p["purpose"])
+    out.print(flight)
+
+
+def _masked(url: str) -> str:
+    from archsearch.store.engine import safe
+
+    return safe(url)

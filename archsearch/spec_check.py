@@ -1,0 +1,95 @@
+"""Check every value of a ``RunSpec`` against the registries, before anything is stored or trained.
+
+Each check names the value and lists the valid choices (the registries fail
+loudly). ``check`` returns the values in their normal form: registered task
+names, fixed hyperparameters as the space's values.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from archsearch.spec import RunSpec
+
+
+def check(spec: RunSpec) -> dict[str, Any]:
+    """``spec``'s values, checked; the ones to replace by their normal form."""
+    import tasks as task_suite
+    from archsearch.hparams import PRUNERS, SAMPLERS, get_space
+    from archsearch.spec import parse_budget
+
+    if not isinstance(spec.name, str) or not spec.name.strip():
+        raise ValueError(f"a run needs a non-empty name, got {spec.name!r}")
+    names = tuple(task_suite.TASKS.canonical(str(t)) for t in spec.tasks)
+    if not names:
+        raise ValueError("a run needs at least one task")
+    if len(set(names)) != len(names):
+        raise ValueError(f"tasks {list(spec.tasks)} name a task twice")
+    if spec.preset not in task_suite.PRESETS:
+        valid = ", ".join(task_suite.PRESETS)
+        raise ValueError(f"unknown preset {spec.preset!r}; valid: {valid}")
+    for name in names:
+        _check_knobs(name, spec.preset, spec.overrides)
+    _integer(spec, "trials", 1)
+    _integer(spec, "repeats", 1)
+    _integer(spec, "seed", 0)
+    if spec.repeats != 1:  # the driver evaluates each (cell, task) once for now
+        raise ValueError(f"repeats={spec.repeats}: only 1 is supported so far")
+    fixed = get_space(spec.space).check_fixed(dict(spec.fixed))
+    if spec.sampler not in SAMPLERS:
+        raise ValueError(f"unknown sampler {spec.sampler!r}; valid names: {', '.join(SAMPLERS)}")
+    if spec.pruner not in PRUNERS:
+        raise ValueError(f"unknown pruner {spec.pruner!r}; valid names: {', '.join(PRUNERS)}")
+    _check_backend(spec.backend)
+    parse_budget(spec.budget)
+    _check_searcher(spec, names)
+    return {"tasks": names, "fixed": fixed, "budget": str(spec.budget)}
+
+
+def _integer(spec: RunSpec, name: str, low: int) -> None:
+    value = getattr(spec, name)
+    try:
+        number = operator.index(value)
+    except TypeError:
+        raise ValueError(f"{name} must be an integer, not {value!r}") from None
+    if isinstance(value, bool) or number < low:
+        raise ValueError(f"{name} must be an integer >= {low}, not {value!r}")
+
+
+def _check_knobs(task: str, preset: str, overrides: dict[str, Any]) -> None:
+    """Task knobs checked against the task's configuration, without building its data."""
+    from tasks import TASKS
+    from tasks.base import make_config
+
+    cls, fixed = TASKS.get(task)
+    make_config(cls.config_class, cls.presets_for(**fixed), preset, dict(overrides))
+
+
+def _check_backend(name: str) -> None:
+    from archsearch.compile.backends import BACKENDS
+
+    if name not in BACKENDS:
+        raise ValueError(f"unknown backend {name!r}; valid names: {', '.join(BACKENDS)}")
+
+
+def _check_searcher(spec: RunSpec, names: tuple[str, ...]) -> None:
+    """The searcher by name, made once with its options (an unknown option is refused)."""
+    from archsearch.search import make_searcher
+
+    options = dict(spec.searcher_options)
+    if spec.searcher == "fixed":
+        from archsearch.evaluation import load_cell
+
+        cells = options.get("cells")
+        if not cells or isinstance(cells, str):
+            raise ValueError("the fixed searcher needs searcher_options cells=[name or text, ...]")
+        for cell in cells:
+            load_cell(cell)
+    try:
+        make_searcher(
+            spec.searcher, tasks=list(names), trials=spec.trials, seed=spec.seed, **options
+        )
+    except TypeError as error:
+        raise ValueError(f"searcher {spec.searcher!r}: {error}") from None
