@@ -360,25 +360,19 @@ def summarize(
         higher = directions[task]
         pairs, _ = matched_pairs(frame, cell, reference, task, metric=metric)
         if len(pairs):
-            rel = relative_interval(pairs["a"], pairs["b"], higher_is_better=higher, paired=True)
+            rel = relative_interval(
+                pairs["a"], pairs["b"], higher_is_better=higher, paired=True, seed=seed
+            )
         else:
             theirs = ok.loc[(ok["cell"] == reference) & (ok["task"] == task), metric]
-            rel = relative_interval(group[metric], theirs, higher_is_better=higher, paired=False)
-        rows.append(
-            {
-                "cell": cell,
-                "cell_name": group["cell_name"].iloc[0],
-                "task": task,
-                "n": value.n,
-                "mean": value.estimate,
-                "low": value.low,
-                "high": value.high,
-                "rel": rel.estimate,
-                "rel_low": rel.low,
-                "rel_high": rel.high,
-            }
-        )
-    return pd.DataFrame(rows)
+            rel = relative_interval(
+                group[metric], theirs, higher_is_better=higher, paired=False, seed=seed
+            )
+        name = group["cell_name"].iloc[0]
+        rows.append((cell, name, task, value.n, value.estimate, value.low, value.high))
+        rows[-1] += (rel.estimate, rel.low, rel.high)
+    columns = ["cell", "cell_name", "task", "n", "mean", "low", "high", "rel", "rel_low"]
+    return pd.DataFrame(rows, columns=[*columns, "rel_high"])
 
 
 def _finite(values) -> np.ndarray:
@@ -390,15 +384,9 @@ def _bootstrap(data, statistic, paired, confidence, n_resamples, seed, method):
     def run(how):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # degenerate resamples: handled below
-            result = stats.bootstrap(
-                data,
-                statistic,
-                paired=paired,
-                confidence_level=confidence,
-                n_resamples=n_resamples,
-                method=how,
-                rng=np.random.default_rng(seed),
-            )
+            rng = np.random.default_rng(seed)
+            options = dict(confidence_level=confidence, n_resamples=n_resamples, rng=rng)
+            result = stats.bootstrap(data, statistic, paired=paired, method=how, **options)
         return float(result.confidence_interval.low), float(result.confidence_interval.high)
 
     low, high = run(method)

@@ -139,7 +139,10 @@ def judge_claims(
                 "note": c.note if c else "no comparison",
             }
         )
-    return pd.DataFrame(table), comparisons_table(comparisons.values())
+    table = pd.DataFrame(table)
+    for column in ("pairs_needed", "repeats_needed"):
+        table[column] = table[column].astype("Int64")
+    return table, comparisons_table(comparisons.values())
 
 
 def comparisons_table(comparisons) -> pd.DataFrame:
@@ -172,7 +175,7 @@ def sentence(row: pd.Series) -> str:
         f"{row['verdict']}: {row['claim']} (on {row['task']}: difference {row['difference']}, "
         f"relative {row['relative']}; {p})"
     )
-    if row["verdict"] == NOT_SIGNIFICANT and row["repeats_needed"] is not None:
+    if row["verdict"] == NOT_SIGNIFICANT and pd.notna(row["repeats_needed"]):
         text += f"; about {row['repeats_needed']} repeats would detect it at 80% power"
     return text
 
@@ -199,10 +202,13 @@ def _combine(comparisons: list[Comparison], expect: str) -> tuple[str, Compariso
 
 
 def _settings(frame: pd.DataFrame, cell: str, task: str) -> int:
+    """Pairs one repeat adds: the trials (settings) per evaluation of ``cell`` on ``task``."""
     digest = reference_hash(frame, cell)
-    mine = frame[(frame["cell"] == digest) & (frame["task"] == task) & (frame["status"] == "ok")]
-    params = [c for c in frame.columns if c.startswith("params_")]
-    return max(1, len(mine[params].astype(str).drop_duplicates())) if params else 1
+    mine = frame[(frame["cell"] == digest) & (frame["task"] == task)]
+    keys = [c for c in ("run", "key") if c in frame.columns]
+    if mine.empty or not keys:
+        return 1
+    return max(1, int(mine.groupby(keys).size().median()))
 
 
 def _p(value: float) -> str:

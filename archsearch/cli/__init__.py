@@ -59,3 +59,4 @@ def main() -> None:
 
 
 from archsearch.cli import browse, export, runs, single  # noqa: E402,F401  (registers commands)
+from archsearch.cli import reproduce  # noqa: E402,F401  (registers the reproduce command)
