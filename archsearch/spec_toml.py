@@ -19,7 +19,7 @@ def dumps_toml(data: Mapping[str, Any]) -> str:
     """``data`` as a TOML document: plain keys first, then one table per dict."""
     lines = [f"{_key(k)} = {_value(k, v)}" for k, v in data.items() if not isinstance(v, dict)]
     for name, table in data.items():
-        if isinstance(table, dict):
+        if isinstance(table, dict) and table:  # an empty table is the same as none
             lines += ["", f"[{_key(name)}]"]
             lines += [f"{_key(k)} = {_value(f'{name}.{k}', v)}" for k, v in table.items()]
     return "\n".join(lines) + "\n"

@@ -11,6 +11,7 @@ import json
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.table import Table
 
 from archsearch.cli import app, fail, finite, out
@@ -20,23 +21,27 @@ Opt = typer.Option
 
 
 def rebuild_searcher(config: dict[str, Any], saved: dict[str, Any] | None):
-    """The run's searcher as it stood at its last commit (stored config and state)."""
+    """The run's searcher as it stood at its last commit (stored config and state);
+    None for a run whose config names no searcher (written by other tools)."""
     from archsearch.search import make_searcher
 
-    searcher = make_searcher(
-        config["searcher"],
-        tasks=list(config["tasks"]),
-        trials=config.get("trials", 1),
-        seed=config.get("seed", 0),
-        **config.get("searcher_options", {}),
-    )
-    if saved:
-        searcher.load_state_dict(saved)
+    try:
+        searcher = make_searcher(
+            config["searcher"],
+            tasks=list(config["tasks"]),
+            trials=config.get("trials", 1),
+            seed=config.get("seed", 0),
+            **config.get("searcher_options", {}),
+        )
+        if saved:
+            searcher.load_state_dict(saved)
+    except (KeyError, TypeError, ValueError):
+        return None
     return searcher
 
 
 def _best(searcher) -> tuple[str | None, float | None]:
-    ranking = searcher.ranking()
+    ranking = searcher.ranking() if searcher is not None else []
     if not ranking:
         return None, None
     digest, score = ranking[0]
@@ -90,17 +95,30 @@ def runs_command(
     if not rows:
         out.print(f"no runs in {store.url}")
         return
-    table = Table(title=f"runs in {_masked(store.url)}", title_justify="left")
-    for column in ("run", "search", "tasks", "done", "fail", "run.", "best", "state", "last"):
-        table.add_column(column, justify="right" if column in ("done", "fail", "run.") else "left")
+    table = Table(
+        title=f"runs in {_masked(store.url)}",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    for column in ("run", "search", "tasks", "done", "fail", "now", "best", "state", "last"):
+        numeric = column in ("done", "fail", "now")
+        table.add_column(
+            column,
+            justify="right" if numeric else "left",
+            no_wrap=numeric or column == "state",
+            overflow="fold",  # a long name wraps; it is never cut
+            min_width=15 if column == "best" else None,
+        )
     for r in rows:
         score = "-" if r["best_score"] is None else f"{r['best_score']:.3f}"
-        best = "-" if r["best_cell"] is None else f"{r['best_cell']} {score}"
+        best = "-" if r["best_cell"] is None else f"{r['best_cell']}\n{score}"
         last = "-" if r["last_commit"] is None else r["last_commit"][5:16].replace("T", " ")
         table.add_row(
             r["name"],
             f"{r['searcher']} {r['preset']}",
-            ",".join(r["tasks"]),
+            ", ".join(r["tasks"]),
             str(r["done"]),
             str(r["failed"]),
             str(r["in_flight"]),
@@ -108,7 +126,7 @@ def runs_command(
             r["state"],
             last,
         )
-    table.caption = "run.: evaluations running now; last: last commit (UTC)"
+    table.caption = "fail: evaluations with no finished trial; now: in flight; last: UTC"
     out.print(table)
 
 
@@ -140,7 +158,7 @@ def show_command(
         highlight=False,
         soft_wrap=True,
     )
-    if searcher.ranking():
+    if searcher is not None and searcher.ranking():
         out.print(ranking_table(searcher, top=top))
     else:
         out.print("no cell has a score yet (every task needs an outcome)")
@@ -153,7 +171,7 @@ def show_command(
     for column in ("key", "cell", "task", "purpose"):
         flight.add_column(column)
     for p in pending:
-        known = p["cell_hash"] in searcher.cells
+        known = searcher is not None and p["cell_hash"] in searcher.cells
         name = readable_name(searcher.cells, p["cell_hash"]) if known else p["cell_hash"][:8]
         flight.add_row(p["key"], name, p["task"], p["purpose"])
     out.print(flight)
