@@ -5,7 +5,8 @@ returns a ``torch.nn.Module``; see ``layer.py`` for its contract and
 ``graph.py`` / ``codegen.py`` / ``backward.py`` for how the code is generated.
 """
 
+from . import kernels
 from .backends import BACKENDS
 from .layer import CompiledLayer, CompileError, compile_cell
 
-__all__ = ["BACKENDS", "CompileError", "CompiledLayer", "compile_cell"]
+__all__ = ["BACKENDS", "CompileError", "CompiledLayer", "compile_cell", "kernels"]

@@ -16,6 +16,7 @@ from typing import Protocol
 
 import torch
 
+from . import kernels
 from .program import Program
 
 
@@ -31,17 +32,17 @@ class EagerBackend:
     def run(self, program, x, state, params):
         py = program.python
         P, S, W, sc = py["prologue"](x, params)
-        return py["loop"](x.size(0), P, S, W, sc, state)
+        return py["loop"](x.size(0), P, S, W, sc, state, False)
 
 
 class _Loop(torch.autograd.Function):
     """Forward: the scripted loop, saving what BPTT reads. Backward: the generated BPTT loop."""
 
     @staticmethod
-    def forward(ctx, program, T, counts, *tensors):
+    def forward(ctx, program, T, counts, fast, *tensors):
         P, S, W, sc, state = _split(tensors, counts)
-        out, finals, saved = program.run("loop_save", T, P, S, W, sc, state)
-        ctx.program, ctx.counts = program, counts
+        out, finals, saved = program.run("loop_save", T, P, S, W, sc, state, fast)
+        ctx.program, ctx.counts, ctx.fast = program, counts, fast
         ctx.save_for_backward(*saved, *S, *W, *sc)
         ctx.n_saved = len(saved)
         return (out, *finals)
@@ -58,9 +59,9 @@ class _Loop(torch.autograd.Function):
             dout = first.new_zeros(first.size(0) - 1, *first.shape[1:])
         dfin = [d if d is not None else first.new_zeros(first.shape[1:]) for d in dfinal]
         dP, dS, dst, dW, dsc = ctx.program.run(
-            "loop_back", dout.contiguous(), dfin, saved, S, W, sc
+            "loop_back", dout.contiguous(), dfin, saved, S, W, sc, ctx.fast
         )
-        return (None, None, None, *dP, *dS, *dW, *dsc, *dst)
+        return (None, None, None, None, *dP, *dS, *dW, *dsc, *dst)
 
 
 def _split(tensors, counts):
@@ -75,11 +76,14 @@ class TorchScriptBackend:
     """The loop as TorchScript; a generated backward pass when the cell allows."""
 
     def run(self, program, x, state, params):
-        P, S, W, sc = program.python["prologue"](x, params)
+        fast = kernels.fast(x)
+        P, S, W, sc = (program.fast_prologue if fast else program.python["prologue"])(x, params)
         if not program.custom_backward or not torch.is_grad_enabled():
-            return program.run("loop", x.size(0), P, S, W, sc, state)
+            # autograd through the scripted loop (no generated backward) knows no oneDNN op
+            fast = fast and not torch.is_grad_enabled()
+            return program.run("loop", x.size(0), P, S, W, sc, state, fast)
         counts = (len(P), len(S), len(W), len(sc), len(state))
-        res = _Loop.apply(program, x.size(0), counts, *P, *S, *W, *sc, *state)
+        res = _Loop.apply(program, x.size(0), counts, fast, *P, *S, *W, *sc, *state)
         return res[0], list(res[1:])
 
 

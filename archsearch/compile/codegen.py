@@ -25,7 +25,37 @@ from archsearch.cell.functions import FUNCTIONS
 from .derivatives import has_derivative
 from .graph import Graph, Group
 
-HEADER = "import torch\nfrom typing import List, Optional, Tuple\nfrom torch import Tensor\n"
+HEADER = """import torch
+from typing import List, Optional, Tuple
+from torch import Tensor
+
+
+def _mm(a: Tensor, w: Tensor, fast: bool) -> Tensor:
+    # a @ w.t(): oneDNN on the fast path (``kernels.py``), else torch.mm
+    if fast:
+        return onednn_mm(a, w)
+    return torch.mm(a, w.t())
+
+
+def _pack(w: Tensor, batch: int, fast: bool) -> Tensor:
+    # a step weight laid out once per pass for oneDNN (``kernels.py``)
+    if fast:
+        return onednn_pack(w, batch)
+    return w
+
+
+def _tanh(a: Tensor, fast: bool) -> Tensor:
+    # tanh(a) = 2 sigmoid(2a) - 1: CPU sigmoid is ~5x cheaper than CPU tanh (``kernels.py``)
+    if fast:
+        return torch.sigmoid(a * 2.0).mul_(2.0).sub_(1.0)
+    return torch.tanh(a)
+
+
+def _tanh_out(a: Tensor, out: Tensor, fast: bool) -> Tensor:
+    if fast:
+        return torch.sigmoid(a * 2.0, out=out).mul_(2.0).sub_(1.0)
+    return torch.tanh(a, out=out)
+"""
 
 
 def literal(value: float) -> str:
@@ -134,22 +164,27 @@ class Names:
         return [self.gate_acts.get(lin, lin) for lin in lins]
 
     def block_weight(self, group: Group) -> str:
-        """The block matrix ``[sum of value sizes, n * H]`` of a group, from the flat list ``p``."""
+        """The block matrix ``[n * H, sum of value sizes]`` of a group (``linear``'s layout).
+
+        Row block ``i`` is the group's ``i``-th linear, column block ``j`` its
+        weight of value ``j`` (summed when it reads the value twice, zeros when
+        it does not read it), built from the flat parameter list ``p``.
+        """
         nodes = self.g.nodes
         rows = []
-        for val in group.values:
-            size = "x.size(2)" if nodes[val].op == "input" else "H"
+        for lin in group.linears:
+            idx = self.g.linear_nodes.index(lin)
             cols = []
-            for lin in group.linears:
-                idx = self.g.linear_nodes.index(lin)
+            for val in group.values:
+                size = "x.size(2)" if nodes[val].op == "input" else "H"
                 ws = [
-                    f"p[{self.weights[idx][pos]}].t()"
+                    f"p[{self.weights[idx][pos]}]"
                     for pos, a in enumerate(nodes[lin].args)
                     if a == val
                 ]
-                cols.append(" + ".join(ws) if ws else f"p[0].new_zeros([{size}, H])")
-            rows.append(cols[0] if len(cols) == 1 else f"torch.cat([{', '.join(cols)}], 1)")
-        return rows[0] if len(rows) == 1 else f"torch.cat([{', '.join(rows)}], 0)"
+                cols.append(" + ".join(ws) if ws else f"p[0].new_zeros([H, {size}])")
+            rows.append(cat(cols, 1))
+        return cat(rows, 0)
 
 
 def cat(parts: list[str], dim: int) -> str:
@@ -182,7 +217,7 @@ def gen_prologue(nm: Names) -> list[str]:
             sg = g.static_groups[d]
             bias = cat([f"p[{nm.biases[g.linear_nodes.index(lin)]}]" for lin in sg.linears], 0)
             vals = cat([f"v{v}" for v in sg.values], 1)
-            lines.append(f"    xp{d} = torch.addmm({bias}, {vals}, {nm.block_weight(sg)})")
+            lines.append(f"    xp{d} = linear({vals}, {nm.block_weight(sg)}, {bias})")
             for pos, lin in enumerate(sg.linears):
                 if nodes[lin].static:
                     lines.append(f"    v{lin} = xp{d}.narrow(1, {pos} * H, H)")
@@ -231,9 +266,18 @@ def hidden_expr(nm: Names) -> str:
     return "x.size(2)"
 
 
+# Inside the step, functions with a faster form on the fast path (``kernels.py``).
+STEP_TEMPLATES = {"tanh": "_tanh({0}, fast)"}
+
+
+def step_template(fn: str) -> str | None:
+    """The template of ``fn`` inside the time loop (the prologue uses ``FUNCTIONS``'s)."""
+    return STEP_TEMPLATES.get(fn, FUNCTIONS[fn].template)
+
+
 # Functions whose result can be written straight into a preallocated buffer.
 OUT_TEMPLATES = {
-    "tanh": "torch.tanh({0}, out={out})",
+    "tanh": "_tanh_out({0}, {out}, fast)",
     "sigmoid": "torch.sigmoid({0}, out={out})",
     "mul": "torch.mul({0}, {1}, out={out})",
     "add": "torch.add({0}, {1}, out={out})",
@@ -257,7 +301,7 @@ def elementwise(nm: Names, nid: int, out: str | None = None) -> tuple[str, bool]
         return f"torch.addcmul({other}, {a}, {b})", False
     if out is not None and n.op in OUT_TEMPLATES and all(nm.is_tensor(a) for a in n.args):
         return OUT_TEMPLATES[n.op].format(*args, out=out), True
-    template = FUNCTIONS[n.op].template
+    template = step_template(n.op) if not n.static else FUNCTIONS[n.op].template
     assert template is not None, n.op
     return template.format(*args), False
 
@@ -284,7 +328,7 @@ def gen_standalone(nm: Names, n_params: int) -> list[str]:
         f"            st: List[Tensor] = [{', '.join(['z'] * n_states)}]",
         "        else:",
         f"            st = [{', '.join(f'state[{i}]' for i in range(n_states))}]",
-        "        out, fin = loop(x.size(0), P, S, W, sc, st)",
+        "        out, fin = loop(x.size(0), P, S, W, sc, st, False)",
         f"        return out, ({', '.join(f'fin[{i}]' for i in range(n_states))},)",
     ]
     return lines

@@ -7,10 +7,8 @@ activation call per run of gates with the same activation.
 
 from __future__ import annotations
 
-from archsearch.cell.functions import FUNCTIONS
-
 from .backward import needs
-from .codegen import OUT_TEMPLATES, Names, cat, elementwise, literal
+from .codegen import OUT_TEMPLATES, Names, cat, elementwise, literal, step_template
 from .graph import Group
 
 
@@ -26,13 +24,13 @@ def gen_loop(nm: Names, save: bool) -> list[str]:
     ret = "Tuple[Tensor, List[Tensor], List[Tensor]]" if save else "Tuple[Tensor, List[Tensor]]"
     lines = [
         f"def {name}(T: int, P: List[Tensor], S: List[Tensor], W: List[Tensor], "
-        f"sc: List[Tensor], state: List[Tensor]) -> {ret}:",
+        f"sc: List[Tensor], state: List[Tensor], fast: bool) -> {ret}:",
         "    H = state[0].size(1)",
         "    B = state[0].size(0)",
     ]
     lines += [f"    P{k} = P[{k}]" for k in range(len(g.groups))]
     lines += [f"    S{j} = S[{j}]" for j in range(len(nm.step_static))]
-    lines += [f"    W{k} = W[{k}]" for k in range(len(g.groups))]
+    lines += [f"    W{k} = _pack(W[{k}], B, fast)" for k in range(len(g.groups))]
     lines += [f"    sc{j} = sc[{j}]" for j in range(g.n_scales)]
     lines += [f"    s{i} = state[{i}]" for i in range(n_states)]
     targets: dict[object, list[str]] = {}  # node id or ("run"/"u", ...) -> buffer slots
@@ -99,7 +97,7 @@ def group_forward(nm: Names, grp: Group, targets=None, done=None) -> list[str]:
         lines.append(f"u{k} = {vals[:-1]}, out={slot[0]})" if slot else f"u{k} = {vals}")
         vals = f"u{k}"
     # mm then add_, not addmm: addmm first copies P into its output (measured ~15 us/step slower)
-    lines.append(f"g{k} = torch.mm({vals}, W{k}).add_(P{k}[t])")
+    lines.append(f"g{k} = _mm({vals}, W{k}, fast).add_(P{k}[t])")
     runs = nm.runs(grp)
     for r, (kind, start, count) in enumerate(runs):
         src = f"g{k}" if len(runs) == 1 else f"g{k}.narrow(1, {start} * H, {count} * H)"
@@ -107,7 +105,7 @@ def group_forward(nm: Names, grp: Group, targets=None, done=None) -> list[str]:
         if kind and slot and kind in OUT_TEMPLATES:
             lines.append(f"r{k}_{r} = {OUT_TEMPLATES[kind].format(src, out=slot[0])}")
         else:
-            lines.append(f"r{k}_{r} = {FUNCTIONS[kind].template.format(src) if kind else src}")
+            lines.append(f"r{k}_{r} = {step_template(kind).format(src) if kind else src}")
             if slot:
                 lines.append(f"{slot[0]} = r{k}_{r}")
         members = nm.run_members(grp, start, count)

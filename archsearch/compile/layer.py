@@ -121,7 +121,7 @@ class CompiledLayer(nn.Module):
         """Write a standalone TorchScript file (plain ``torch.jit.load`` runs it)."""
         params = [p.detach().clone() for p in self.flat_parameters()]
         with quiet_jit():
-            module = torch.jit.script(self.program.python["Layer"](params))
+            module = torch.jit.script(self.program.standalone()(params))
             torch.jit.save(module, str(path))
 
     def extra_repr(self) -> str:

@@ -20,6 +20,7 @@ import contextlib
 import hashlib
 import linecache
 import threading
+import types
 import warnings
 from collections import OrderedDict
 from functools import cached_property
@@ -29,6 +30,7 @@ import torch
 
 from archsearch.cell.nodes import Cell
 
+from . import kernels
 from .backward import gen_backward
 from .codegen import HEADER, Names, gen_prologue, gen_standalone
 from .forward import gen_loop
@@ -57,10 +59,21 @@ class Program:
         self.source = source
         digest = hashlib.sha1(source.encode()).hexdigest()[:16]
         # TorchScript reads a function's source through linecache: register it under a fake name.
-        filename = f"<archsearch.compile {digest}>"
+        filename = self.filename = f"<archsearch.compile {digest}>"
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-        self.python: dict[str, Any] = {"__name__": f"archsearch_cell_{digest}"}
+        self.python: dict[str, Any] = {
+            "__name__": f"archsearch_cell_{digest}",
+            "onednn_mm": kernels.onednn_mm,
+            "onednn_pack": kernels.onednn_pack,
+            "linear": torch.nn.functional.linear,
+        }
         exec(compile(source, filename, "exec"), self.python)
+        # The prologue again, its input projections through oneDNN where that is faster
+        # (``kernels.linear``, autograd included); the plain one serves eager and saving.
+        plain = self.python["prologue"]
+        self.fast_prologue = types.FunctionType(
+            plain.__code__, {**self.python, "linear": kernels.linear}, "prologue"
+        )
         self._lock = threading.Lock()
 
     @cached_property
@@ -69,6 +82,21 @@ class Program:
         names = ["loop"] + (["loop_save", "loop_back"] if self.custom_backward else [])
         with self._lock, quiet_jit():
             return {name: torch.jit.script(self.python[name]) for name in names}
+
+    def standalone(self) -> type:
+        """The ``Layer`` class for saving, on plain TorchScript kernels: the file loads anywhere.
+
+        (The oneDNN product is built from IR and does not serialise; a saved layer
+        runs with ``fast`` off, so it never calls it.)
+        """
+        ns: dict[str, Any] = {
+            "__name__": f"{self.python['__name__']}_standalone",
+            "onednn_mm": kernels.plain_mm,
+            "onednn_pack": kernels.plain_pack,
+            "linear": torch.nn.functional.linear,
+        }
+        exec(compile(self.source, self.filename, "exec"), ns)
+        return ns["Layer"]
 
     def run(self, name: str, *args):
         """Call a scripted function (unoptimised graph executor: see the module docstring)."""

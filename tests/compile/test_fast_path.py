@@ -1,0 +1,119 @@
+"""The oneDNN fast path (CPU float32) against the eager backend, the fallback and torch's layers.
+
+The float64 tests elsewhere run the plain path (``torch.mm``); these run the
+kernels of ``kernels.py``: every zoo cell and 20 random cells and mutants,
+float32, against the eager backend in float64 with the same weights.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+import torch
+
+from archsearch import zoo
+from archsearch.cell import parse_cell
+from archsearch.compile import compile_cell, kernels
+from archsearch.space import mutate, random_cell
+
+from .conftest import EVERY, run
+from .test_reference import CASES
+
+T, B, H = 6, 3, 8
+
+
+def search_cells(n: int = 20, seed: int = 0):
+    """Half random cells, half mutants of zoo cells: what a search compiles."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        if i % 2:
+            out.append(random_cell(rng))
+        else:
+            out.append(mutate(zoo.get(rng.choice(zoo.names())), rng).cell)
+    return out
+
+
+CELLS = [zoo.get(n) for n in zoo.names()] + [parse_cell(EVERY)] + search_cells()
+
+
+def against_eager(cell, dtype=torch.float32, seed=0):
+    """(fast layer's results, eager float64 results) with the same weights and inputs."""
+    torch.manual_seed(seed)
+    layer = compile_cell(cell, H, H, init_scale=1.5).to(dtype)
+    ref = compile_cell(cell, H, H, backend="eager").double()
+    ref.load_state_dict({k: v.double() for k, v in layer.state_dict().items()})
+    x = torch.randn(T, B, H, dtype=dtype, requires_grad=True)
+    state = tuple(torch.randn(B, H, dtype=dtype, requires_grad=True) for _ in cell.states)
+    xd = x.detach().double().requires_grad_()
+    sd = tuple(s.detach().double().requires_grad_() for s in state)
+    mine, theirs = run(layer, x, state), run(ref, xd, sd)
+    with torch.no_grad():  # the plain loop (no saving), which inference and evaluation run
+        out, fin = layer(x, state)
+    for a, b in zip([out, *fin], [mine[0], *mine[1]], strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+    return mine, theirs
+
+
+def assert_close(mine, ref, tol):
+    torch.testing.assert_close(mine[0].double(), ref[0], rtol=tol, atol=tol)
+    for a, b in zip(mine[1], ref[1], strict=True):
+        torch.testing.assert_close(a.double(), b, rtol=tol, atol=tol)
+    for a, b in zip(mine[2], ref[2], strict=True):
+        scale = max(1.0, b.abs().max().item())  # gradients of a few cells grow large
+        torch.testing.assert_close(a.double(), b, rtol=tol, atol=tol * scale)
+
+
+def test_probe_and_dispatch():
+    """The probe ran; float64 and non-CPU tensors never take the oneDNN path."""
+    f32 = torch.zeros(2, 2)
+    assert kernels.fast(f32) == kernels.AVAILABLE
+    assert not kernels.fast(f32.double())
+    if kernels.AVAILABLE and torch.backends.mkldnn.is_available():
+        w = torch.randn(5, 4)
+        packed = kernels.onednn_pack(w, 3)
+        a = torch.randn(3, 4)
+        torch.testing.assert_close(kernels.onednn_mm(a, packed), a @ w.t())
+
+
+@pytest.mark.parametrize("cell", CELLS, ids=[c.name for c in CELLS])
+def test_fast_path_matches_eager(cell):
+    mine, ref = against_eager(cell)
+    assert_close(mine, ref, 2e-4)
+
+
+@pytest.mark.parametrize("cell", search_cells(), ids=[c.name for c in search_cells()])
+def test_search_cells_exact_path_matches_eager(cell):
+    """Random cells and mutants, float64 (the plain path): as close as the zoo's."""
+    mine, ref = against_eager(cell, dtype=torch.float64)
+    assert_close(mine, ref, 1e-9)
+
+
+@pytest.mark.parametrize("name", ["lstm", "gru", "mut3", "greff_vanilla"])
+def test_fallback_equals_fast_path(name, monkeypatch):
+    """With the probe failed (no oneDNN), the layer gives the same results through torch.mm."""
+    fast = against_eager(zoo.get(name))[0]
+    monkeypatch.setattr(kernels, "AVAILABLE", False)
+    assert not kernels.fast(torch.zeros(1))
+    plain = against_eager(zoo.get(name))[0]
+    for a, b in zip([fast[0], *fast[1], *fast[2]], [plain[0], *plain[1], *plain[2]], strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_float32_equals_torch(name):
+    """The compiled lstm / gru on the fast path equal torch.nn.LSTM / GRU in float32."""
+    torch.manual_seed(0)
+    ref_cls, copy = CASES[name]
+    ref = ref_cls(5, H)
+    layer = compile_cell(zoo.get(name), 5, H)
+    copy(ref, layer)
+    x = torch.randn(T, B, 5, requires_grad=True)
+    out, fin = layer(x)
+    ref_out, ref_fin = ref(x)
+    torch.testing.assert_close(out, ref_out, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(fin[0], ref_fin[0][0] if name == "lstm" else ref_fin[0])
+    mine = torch.autograd.grad(out.sum(), [x, *layer.parameters()])
+    theirs = torch.autograd.grad(ref_out.sum(), [x])
+    torch.testing.assert_close(mine[0], theirs[0], rtol=1e-4, atol=1e-5)
