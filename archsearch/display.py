@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -42,7 +43,12 @@ def committed_line(event: Event) -> str:
 def ranking_table(searcher: Searcher, *, top: int = 15) -> Table:
     """Cell, score, relative performance per task, trials: best first."""
     reference = searcher.cells[searcher.reference].name
-    table = Table(title=f"ranking (score: worst task, relative to {reference})", min_width=40)
+    table = Table(
+        title=f"ranking (score: worst task, relative to {reference})",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
     table.add_column("#", justify="right")
     table.add_column("cell", no_wrap=True)
     table.add_column("score", justify="right")

@@ -153,10 +153,9 @@ def show_command(
     config = summary.config
     out.print(
         f"run {run!r} ({summary.state}): {config.get('searcher')} search on "
-        f"{', '.join(config.get('tasks', []))} ({config.get('preset')}), "
+        f"{', '.join(config.get('tasks', []))} ({config.get('preset')})\n"
         f"{summary.done} evaluations, {summary.failed} failed; store {_masked(store.url)}",
         highlight=False,
-        soft_wrap=True,
     )
     if searcher is not None and searcher.ranking():
         out.print(ranking_table(searcher, top=top))

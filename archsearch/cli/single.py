@@ -6,6 +6,7 @@ import json
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -193,7 +194,10 @@ def eval_command(
 def _print_trials(evaluation) -> None:
     table = Table(
         title=f"{evaluation.cell_name} on {evaluation.task} ({evaluation.preset}), "
-        f"{evaluation.metric} ({'higher' if evaluation.higher_is_better else 'lower'} is better)"
+        f"{evaluation.metric} ({'higher' if evaluation.higher_is_better else 'lower'} is better)",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
     )
     names = list(evaluation.trials[0].params) if evaluation.trials else []
     short = {"init_scale": "init", "max_grad_norm": "clip"}
@@ -206,14 +210,14 @@ def _print_trials(evaluation) -> None:
         table.add_row(
             f"{index + 1}{mark}",
             *(
-                f"{t.params[n]:g}" if isinstance(t.params[n], float) else str(t.params[n])
+                f"{t.params[n]:.3g}" if isinstance(t.params[n], float) else str(t.params[n])
                 for n in names
             ),
             t.status,
             fmt(t.metric_valid),
             fmt(t.metric_test),
             str(t.steps),
-            f"{t.seconds:.1f}",
+            f"{t.seconds:.0f}",
             f"{t.n_params:,}",
         )
     out.print(table)

@@ -118,3 +118,19 @@ def test_printed_store_urls_hide_the_password():
     hint = resume_hint("paper", url)
     assert "s3cret" not in hint and "ada:***@db.example" in hint
     assert "--storage" not in resume_hint("paper", None)
+
+
+def test_only_launch_assembles_store_executor_and_driver():
+    """No entry point builds its own executor or calls the driver: they all call launch."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    allowed = {"archsearch/launcher.py", "archsearch/driver.py", "archsearch/execute.py",
+               "archsearch/ray_executor.py"}  # fmt: skip
+    offenders = []
+    for path in [*root.glob("archsearch/**/*.py"), *root.glob("scripts/**/*.py")]:
+        relative = path.relative_to(root).as_posix()
+        text = path.read_text(encoding="utf-8")
+        if relative not in allowed and re.search(r"run_search\(|\w*Executor\(|EvalOptions\(", text):
+            offenders.append(relative)
+    assert offenders == []
