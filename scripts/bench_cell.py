@@ -1,10 +1,16 @@
 """Benchmark a compiled zoo cell against torch's own layer: forward + backward on CPU.
 
-Runs the two alternately in one process (after a warm-up) so that drift in the
-machine's speed hits both alike, and prints both medians and the median ratio
-(ours / torch).
+Runs the two alternately in one process (after a warm-up), rep by rep, so that
+drift in the machine's speed hits both alike, and prints for each of ``--runs``
+runs the median ratio (ours / torch) over its reps, then the spread over runs.
+Each rep is timed twice: wall clock and this thread's CPU time (the latter
+leaves out time the scheduler gives to other processes on a loaded machine;
+both use one thread). For the LSTM it measures the default layer (a cell that
+is exactly the LSTM runs on torch's kernel, ``compile/fused.py``) and the
+generated loop (``fused=False``) side by side.
 
     python scripts/bench_cell.py                      # zoo lstm vs torch.nn.LSTM
+    python scripts/bench_cell.py --cell gru --runs 7
     python scripts/bench_cell.py --cell gru --backend eager
 """
 
@@ -22,12 +28,34 @@ from archsearch.compile import BACKENDS, compile_cell
 REFERENCE = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "tanh": torch.nn.RNN}
 
 
-def step_time(layer, x: torch.Tensor) -> float:
-    """Seconds for one forward and backward pass."""
-    start = time.perf_counter()
+def step_time(layer, x: torch.Tensor) -> tuple[float, float]:
+    """(wall, thread CPU) seconds for one forward and backward pass."""
+    wall, cpu = time.perf_counter(), time.thread_time()
     out = layer(x)[0]
     out.sum().backward()
-    return time.perf_counter() - start
+    return time.perf_counter() - wall, time.thread_time() - cpu
+
+
+def one_run(layers: dict, x: torch.Tensor, warmup: int, reps: int) -> dict:
+    """Median per layer and median ratio to ``torch`` per layer, for both clocks."""
+    for _ in range(warmup):
+        for layer in layers.values():
+            step_time(layer, x)
+    times: dict[str, list[tuple[float, float]]] = {k: [] for k in layers}
+    for _ in range(reps):
+        for name, layer in layers.items():
+            times[name].append(step_time(layer, x))
+    result = {}
+    for name, ts in times.items():
+        ref = times["torch"]
+        result[name] = {
+            clock: (
+                statistics.median(t[c] for t in ts) * 1e3,
+                statistics.median(t[c] / r[c] for t, r in zip(ts, ref, strict=True)),
+            )
+            for c, clock in enumerate(("wall", "cpu"))
+        }
+    return result
 
 
 def main() -> None:
@@ -38,38 +66,44 @@ def main() -> None:
     ap.add_argument("-B", type=int, default=32)
     ap.add_argument("-X", type=int, default=64)
     ap.add_argument("-H", type=int, default=128)
-    ap.add_argument("--warmup", type=int, default=10)
-    ap.add_argument("--reps", type=int, default=40)
+    ap.add_argument("--warmup", type=int, default=5)
+    ap.add_argument("--reps", type=int, default=20)
+    ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    ours = compile_cell(zoo.get(args.cell), args.X, args.H, backend=args.backend)
-    ref = REFERENCE[args.cell](args.X, args.H)
+    cell = zoo.get(args.cell)
+    layers = {"ours": compile_cell(cell, args.X, args.H, backend=args.backend)}
+    if layers["ours"].fused:
+        layers["loop"] = compile_cell(cell, args.X, args.H, backend=args.backend, fused=False)
+    layers["torch"] = REFERENCE[args.cell](args.X, args.H)
     x = torch.randn(args.T, args.B, args.X, requires_grad=True)
-
-    for _ in range(args.warmup):
-        step_time(ours, x)
-        step_time(ref, x)
-    times: dict[str, list[float]] = {"ours": [], "torch": []}
-    ratios = []
-    for _ in range(args.reps):
-        a, b = step_time(ours, x), step_time(ref, x)
-        times["ours"].append(a)
-        times["torch"].append(b)
-        ratios.append(a / b)
-    med = {k: statistics.median(v) * 1e3 for k, v in times.items()}
     print(
         f"cell={args.cell} backend={args.backend} T={args.T} B={args.B} X={args.X} H={args.H} "
-        f"threads={args.threads} reps={args.reps}"
+        f"threads={args.threads} reps={args.reps} runs={args.runs}; forward + backward, "
+        f"median ms and median ratio to {REFERENCE[args.cell].__name__} (wall | thread CPU)"
     )
-    print(f"ours  median {med['ours']:.2f} ms (forward + backward)")
-    print(f"torch median {med['torch']:.2f} ms ({REFERENCE[args.cell].__name__})")
-    print(
-        f"ratio ours/torch: median of ratios {statistics.median(ratios):.2f}, "
-        f"ratio of medians {med['ours'] / med['torch']:.2f}"
-    )
+    names = {"ours": "ours", "loop": "generated loop (fused=False)"}
+    ratios: dict[str, dict[str, list[float]]] = {}
+    for run in range(args.runs):
+        res = one_run(layers, x, args.warmup, args.reps)
+        parts = []
+        for key in (k for k in layers if k != "torch"):
+            (mw, rw), (mc, rc) = res[key]["wall"], res[key]["cpu"]
+            ratios.setdefault(key, {"wall": [], "cpu": []})
+            ratios[key]["wall"].append(rw)
+            ratios[key]["cpu"].append(rc)
+            parts.append(f"{names[key]} {mw:.2f} ms ratio {rw:.2f} | {mc:.2f} ms ratio {rc:.2f}")
+        (tw, _), (tc, _) = res["torch"]["wall"], res["torch"]["cpu"]
+        print(f"run {run + 1}: torch {tw:.2f} | {tc:.2f} ms; " + "; ".join(parts))
+    for key, by_clock in ratios.items():
+        spread = ", ".join(
+            f"{clock} {min(v):.2f}-{max(v):.2f} (median {statistics.median(v):.2f})"
+            for clock, v in by_clock.items()
+        )
+        print(f"spread over {args.runs} runs, {names[key]}: {spread}")
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from torch import nn
 from archsearch.cell.nodes import Cell
 
 from .backends import BACKENDS
+from .fused import run_lstm
 from .program import Program, program_for, quiet_jit
 
 
@@ -79,6 +80,7 @@ class CompiledLayer(nn.Module):
         hidden_size,
         backend,
         init_scale,
+        fused=True,
     ) -> None:
         super().__init__()
         self.cell = cell
@@ -86,6 +88,8 @@ class CompiledLayer(nn.Module):
         self.hidden_size = hidden_size
         self.backend = backend
         self.program = program
+        # torch's fused LSTM kernel for a cell that is exactly the LSTM (``fused.py``)
+        self.fused = fused and backend == "torchscript" and program.lstm is not None
         self.linears = nn.ModuleList(
             [LinearParams(sizes, hidden_size, bias) for sizes, bias in linear_specs]
         )
@@ -112,9 +116,12 @@ class CompiledLayer(nn.Module):
             state = [zero] * n
         elif len(state) != n:
             raise ValueError(f"cell {self.cell.name!r} has {n} states, got {len(state)}")
-        out, finals = BACKENDS[self.backend].run(
-            self.program, x, list(state), self.flat_parameters()
-        )
+        if self.fused:
+            out, finals = run_lstm(self.program.lstm, x, list(state), self.flat_parameters())
+        else:
+            out, finals = BACKENDS[self.backend].run(
+                self.program, x, list(state), self.flat_parameters()
+            )
         return out, tuple(finals)
 
     def save(self, path) -> None:
@@ -127,7 +134,7 @@ class CompiledLayer(nn.Module):
     def extra_repr(self) -> str:
         return (
             f"cell={self.cell.name}, input_size={self.input_size}, "
-            f"hidden_size={self.hidden_size}, backend={self.backend!r}"
+            f"hidden_size={self.hidden_size}, backend={self.backend!r}, fused={self.fused}"
         )
 
 
@@ -138,8 +145,13 @@ def compile_cell(
     *,
     backend: str = "torchscript",
     init_scale: float = 1.0,
+    fused: bool = True,
 ) -> CompiledLayer:
-    """Compile ``cell`` into a recurrent layer for input size ``X`` and hidden size ``H``."""
+    """Compile ``cell`` into a recurrent layer for input size ``X`` and hidden size ``H``.
+
+    ``fused``: a cell that is exactly torch's LSTM runs on torch's own kernel
+    (``fused.py``) on the torchscript backend; False keeps the generated loop.
+    """
     if backend not in BACKENDS:
         raise CompileError(f"unknown backend {backend!r}; valid backends: {', '.join(BACKENDS)}")
     graph, program = program_for(cell)
@@ -154,5 +166,5 @@ def compile_cell(
         sizes = [input_size if graph.nodes[a].op == "input" else hidden_size for a in node.args]
         specs.append((sizes, node.bias))
     return CompiledLayer(
-        cell, program, specs, graph.n_scales, input_size, hidden_size, backend, init_scale
+        cell, program, specs, graph.n_scales, input_size, hidden_size, backend, init_scale, fused
     )

@@ -44,14 +44,16 @@ def copy_gru(ref: torch.nn.GRU, layer) -> None:
 CASES = {"lstm": (torch.nn.LSTM, copy_lstm), "gru": (torch.nn.GRU, copy_gru)}
 
 
+@pytest.mark.parametrize("fused", [True, False])
 @pytest.mark.parametrize("backend", list(BACKENDS))
 @pytest.mark.parametrize("with_state", [False, True])
 @pytest.mark.parametrize("name", list(CASES))
-def test_equals_torch(name, backend, with_state):
+def test_equals_torch(name, backend, with_state, fused):
     torch.manual_seed(0)
     ref_cls, copy = CASES[name]
     ref = ref_cls(X, H).double()
-    layer = compile_cell(zoo.get(name), X, H, backend=backend).double()
+    layer = compile_cell(zoo.get(name), X, H, backend=backend, fused=fused).double()
+    assert layer.fused == (fused and backend == "torchscript" and name == "lstm")
     copy(ref, layer)
     x = torch.randn(T, B, X, dtype=torch.float64, requires_grad=True)
     n_states = 2 if name == "lstm" else 1

@@ -1,0 +1,77 @@
+"""Cells that are exactly torch's LSTM run on torch's kernel, and equal the generated loop."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from archsearch import zoo
+from archsearch.cell import parse_cell
+from archsearch.compile import compile_cell
+
+from .conftest import run
+
+# The LSTM written every way the matcher must see through: names, statement order,
+# operand order of * and +, linear(h, x), a bias.
+SAME = {
+    "renamed_reordered": """
+cell a(inp; out, mem):
+    og = sigmoid(linear(inp, out))
+    fg = sigmoid(linear(out, inp, bias=1.0))
+    ig = sigmoid(linear(inp, out))
+    cand = tanh(linear(out, inp))
+    mem = ig * cand + mem * fg
+    out = tanh(mem) * og
+""",
+}
+# Near misses: one change each, none may take the fused path.
+DIFFERENT = {
+    "sigmoid_candidate": "cell b(x; h, c):\n    c = sigmoid(linear(x, h)) * c + sigmoid("
+    "linear(x, h)) * sigmoid(linear(x, h))\n    h = sigmoid(linear(x, h)) * tanh(c)\n",
+    "output_is_c": "cell b(x; c, h):\n    c = sigmoid(linear(x, h)) * c + sigmoid("
+    "linear(x, h)) * tanh(linear(x, h))\n    h = sigmoid(linear(x, h)) * tanh(c)\n",
+    "gate_reads_c": "cell b(x; h, c):\n    c = sigmoid(linear(x, c)) * c + sigmoid("
+    "linear(x, h)) * tanh(linear(x, h))\n    h = sigmoid(linear(x, h)) * tanh(c)\n",
+    "one_gate_twice": "cell b(x; h, c):\n    i = sigmoid(linear(x, h))\n    c = i * c + i * "
+    "tanh(linear(x, h))\n    h = sigmoid(linear(x, h)) * tanh(c)\n",
+    "old_c_in_output": "cell b(x; h, c):\n    h = sigmoid(linear(x, h)) * tanh(c)\n    c = "
+    "sigmoid(linear(x, h)) * c + sigmoid(linear(x, h)) * tanh(linear(x, h))\n",
+}
+
+
+@pytest.mark.parametrize("name", ["lstm", "lstm_b", "greff_np"])
+def test_zoo_lstms_are_fused(name):
+    assert compile_cell(zoo.get(name), 4, 6).fused
+    assert not compile_cell(zoo.get(name), 4, 6, fused=False).fused
+    assert not compile_cell(zoo.get(name), 4, 6, backend="eager").fused
+
+
+def test_other_zoo_cells_are_not():
+    fused = {n for n in zoo.names() if compile_cell(zoo.get(n), 8, 8).fused}
+    assert fused == {"lstm", "lstm_b", "greff_np"}
+
+
+@pytest.mark.parametrize("name", list(DIFFERENT))
+def test_near_misses_are_not_fused(name):
+    assert not compile_cell(parse_cell(DIFFERENT[name]), 4, 4).fused
+
+
+@pytest.mark.parametrize("text", [zoo.text("lstm"), zoo.text("lstm_b"), *SAME.values()])
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_fused_equals_generated_loop(text, dtype):
+    """Outputs, states and every gradient, through torch's kernel and through our loop."""
+    cell = parse_cell(text)
+    torch.manual_seed(0)
+    fused = compile_cell(cell, 5, 6, init_scale=1.5).to(dtype)
+    loop = compile_cell(cell, 5, 6, fused=False).to(dtype)
+    loop.load_state_dict(fused.state_dict())
+    assert fused.fused and not loop.fused
+    x = torch.randn(7, 3, 5, dtype=dtype, requires_grad=True)
+    state = tuple(torch.randn(3, 6, dtype=dtype, requires_grad=True) for _ in range(2))
+    tol = 1e-10 if dtype == torch.float64 else 1e-5
+    for st in (None, state):
+        a, b = run(fused, x, st), run(loop, x, st)
+        for u, v in zip([a[0], *a[1], *a[2]], [b[0], *b[1], *b[2]], strict=True):
+            torch.testing.assert_close(u, v, rtol=tol, atol=tol)
+    with torch.no_grad():
+        torch.testing.assert_close(fused(x)[0], loop(x)[0], rtol=tol, atol=tol)
