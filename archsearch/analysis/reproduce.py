@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+from scipy import stats
 
 from archsearch import zoo
 from archsearch.analysis import plots
@@ -231,6 +232,7 @@ def write_finding_report(
         Block("table", _rounded(comparisons)),
     ]
     blocks += _relative_section(finding, frame, out)
+    blocks += _agreement_section(finding, frame)
     path_md, path_html = out / "report.md", out / "report.html"
     path_md.write_text(render_markdown(blocks, out), encoding="utf-8")
     path_html.write_text(render_html(blocks, out), encoding="utf-8")
@@ -318,6 +320,53 @@ def _relative_section(finding: Finding, frame: pd.DataFrame, out: Path) -> list[
             Block("table", _rounded(full[columns])),
         ]
     return blocks
+
+
+AGREEMENT = 0.5  # below this split-half rank correlation a task does not order the cells
+
+
+def split_half_agreement(frame: pd.DataFrame, tasks) -> pd.DataFrame:
+    """Per task: Spearman's rho between the cells' mean metrics over the even and the odd
+    repeats (runs), with its p: whether this budget orders these cells the same way
+    twice. Needs two runs and three cells (NaN otherwise); cells that tie get a note."""
+    ok = frame[(frame["status"] == "ok") & frame["metric_valid"].notna()]
+    order = {run: i % 2 for i, run in enumerate(sorted(frame["run"].unique()))}
+    rows = []
+    for task in tasks:
+        mine = ok[ok["task"] == task]
+        half = mine["run"].map(order)
+        means = mine.groupby([half, mine["cell_name"]])["metric_valid"].mean().unstack(0)
+        means = means.dropna()
+        rho, p, note = math.nan, math.nan, ""
+        if set(means.columns) == {0, 1} and len(means) >= 3:
+            if means[0].nunique() == 1 or means[1].nunique() == 1:
+                note = "the cells tie"  # no order at all: the budget does not rank them
+            else:
+                rho, p = (float(v) for v in stats.spearmanr(means[0], means[1]))
+        rows.append({"task": task, "cells": len(means), "rho": rho, "p": p, "note": note})
+    return pd.DataFrame(rows)
+
+
+def _agreement_section(finding: Finding, frame: pd.DataFrame) -> list[Block]:
+    table = split_half_agreement(frame, finding.tasks)
+    if table["rho"].isna().all() and not table["note"].any():
+        return []
+    weak = table.loc[(table["rho"] < AGREEMENT) | (table["note"] != ""), "task"].tolist()
+    text = (
+        "Does this budget order these cells reproducibly? Spearman's rho between the cells' "
+        "means over the even and the odd repeats, per task."
+    )
+    if weak:
+        text += (
+            f" On {', '.join(weak)} the cells tie or rho is below {AGREEMENT}: at this budget "
+            "those tasks barely "
+            "rank these cells, so their verdicts say more about noise than about the cells."
+        )
+    return [
+        Block("h2", "Agreement between repeats"),
+        Block("text", text),
+        Block("table", _rounded(table)),
+    ]
 
 
 def _pairs_for_holm(m: int, alpha: float) -> int:

@@ -35,19 +35,20 @@ def reproduce_command(
     finding: Annotated[str, typer.Argument(help="1, 2, 3, 4, greff or all.")],
     preset: Annotated[str, Opt(help="smoke, quick or paper.")] = "quick",
     repeats: Annotated[
-        int | None, Opt(min=1, help="Runs of every (cell, task), one seed each [the finding's].")
+        int | None,
+        Opt(min=1, help="Runs of every (cell, task), one seed each (default: the finding's)."),
     ] = None,
     trials: Annotated[int, Opt(min=1, help="Hyperparameter settings per repeat.")] = (
         DEFAULT_TRIALS
     ),
-    space: Annotated[str | None, Opt(help="Hyperparameter space [adam].")] = None,
+    space: Annotated[str | None, Opt(help="Hyperparameter space (default adam).")] = None,
     seed: Annotated[int, Opt(min=0, help="Seed of the first repeat.")] = 0,
     workers: Annotated[int | None, Opt(min=1, help="Evaluations at once.")] = None,
     storage: Annotated[
-        str | None, Opt(help="SQLAlchemy URL [sqlite:///results/findings-PRESET.db].")
+        str | None, Opt(help="SQLAlchemy URL (default sqlite:///results/findings-PRESET.db).")
     ] = None,
     out_dir: Annotated[
-        str | None, Opt("--out", help="Reports folder [results/findings-PRESET].")
+        str | None, Opt("--out", help="Reports folder (default results/findings-PRESET).")
     ] = None,
     in_process: Annotated[bool, Opt("--in-process", help="No Ray: one at a time, here.")] = False,
 ) -> None:

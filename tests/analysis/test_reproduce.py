@@ -131,3 +131,22 @@ def test_reproduce_finding_4_end_to_end_at_smoke(tmp_path):
     assert set(load_results(url)["cell_name"]) == {"lstm", "lstm_f", "lstm_i", "lstm_o"}
     again = CliRunner().invoke(app, args)  # resumes: nothing trained twice
     assert again.exit_code == 0 and len(load_results(url)) == 16
+
+
+def test_split_half_agreement_tells_a_ranking_task_from_a_noisy_one(tmp_path):
+    names = ["gru", "lstm", "tanh", "lstm_f", "lstm_i", "lstm_o"]
+    # xml: the cells 0.05 apart in every repeat; arith: their order flips between repeats.
+    ordered = {name: {"xml": 0.05 * i, "arith": 0.05 * i} for i, name in enumerate(names)}
+    frame = frame_for(ordered, seeds=4)
+    flip = (frame["task"] == "arith") & frame["run"].str.endswith(("s1", "s3"))
+    rank = frame["cell_name"].map({name: i for i, name in enumerate(names)})
+    frame.loc[flip, "metric_valid"] -= 0.1 * rank[flip]
+    table = reproduce.split_half_agreement(frame, ["xml", "arith"]).set_index("task")
+    assert table.loc["xml", "rho"] == pytest.approx(1.0) and table.loc["xml", "cells"] == 6
+    assert table.loc["arith", "rho"] < 0.5
+    tied = frame.assign(metric_valid=frame["metric_valid"].where(frame["task"] != "xml", 0.5))
+    assert reproduce.split_half_agreement(tied, ["xml"]).loc[0, "note"] == "the cells tie"
+    one_run = frame.assign(run="only")
+    assert reproduce.split_half_agreement(one_run, ["xml"])["rho"].isna().all()
+    section = reproduce._agreement_section(reproduce.get("1"), frame)
+    assert "On arith the cells tie or rho is below 0.5" in section[1].content
