@@ -7,16 +7,25 @@ threads, and the GPU when it has one. A worker process that dies is retried
 ``failed`` with the reason. An evaluation running longer than ``time_limit``
 seconds is cancelled and recorded as ``timeout``.
 
-A local instance registers its node on 127.0.0.1 and starts no dashboard; Ray
-(2.60) still binds its gRPC ports on every interface, guarded by its token
-authentication, so keep a firewall in front of a shared machine.
+A local instance listens on loopback only. Before Ray starts, ``LOCAL_ENV``
+goes into the environment (every process Ray starts inherits it, workers
+included): the node takes 127.0.0.1 as its address, so its gRPC servers
+(GCS, raylet, workers, agents), the agents' HTTP ports and the autoscaler's
+and dashboard's metrics servers bind 127.0.0.1; the per-node metrics exporter
+is off; no usage statistics are sent. No dashboard is started. The executor
+shuts the instance down when the search ends (``shutdown``), so Ray's agents
+do not outlive the driver; after a SIGKILL of the driver, its dashboard and
+runtime-env agents linger about 60 s (loopback ports open), then exit.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
+import sys
 import time
+import warnings
 from collections.abc import Callable
 
 from archsearch.execute import (
@@ -28,6 +37,17 @@ from archsearch.execute import (
     to_finished,
 )
 from archsearch.search.base import Proposal
+
+# Read when Ray is imported and when its processes start, so set before either; a value the
+# user set wins. (Ray 2.60: RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 is its loopback-only mode,
+# which ray.init(_node_ip_address="127.0.0.1") alone does not give on Linux: Ray replaces
+# a loopback node address by the host's.)
+LOCAL_ENV = {
+    "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",  # the node's address is 127.0.0.1
+    "RAY_enable_metrics_collection": "0",  # no per-node Prometheus exporter
+    "RAY_USAGE_STATS_ENABLED": "0",  # no usage report sent out
+}
+LOOPBACK = ipaddress.ip_network("127.0.0.0/8")
 
 
 class RayExecutor(Executor):
@@ -44,15 +64,20 @@ class RayExecutor(Executor):
         evaluate: Callable[[dict, EvalOptions], dict] = evaluate_proposal,
     ) -> None:
         """``evaluate`` is the function each Ray task runs (fault drills swap in their own)."""
-        import ray
-
         super().__init__(options)
         address = address or os.environ.get("RAY_ADDRESS")
-        if not ray.is_initialized():
+        imported = sys.modules.get("ray")
+        if not address and not (imported and imported.is_initialized()):
+            for key, value in LOCAL_ENV.items():  # a local instance is about to start
+                os.environ.setdefault(key, value)
+        import ray
+
+        self._owns_ray = not ray.is_initialized()  # then shutdown() stops what it started
+        if self._owns_ray:
             if address:
                 ray.init(address=address, log_to_driver=False)
             else:
-                # A private local instance: no dashboard, the node registered on loopback.
+                # A private local instance: no dashboard, the node on loopback.
                 ray.init(
                     num_cpus=None
                     if workers is None
@@ -62,6 +87,7 @@ class RayExecutor(Executor):
                     log_to_driver=False,
                     configure_logging=False,
                 )
+                _warn_unless_loopback(ray.util.get_node_ip_address())
         self._ray = ray
         self._remote = ray.remote(evaluate).options(
             num_cpus=cpus_per_eval, num_gpus=gpus_per_eval, max_retries=max_retries
@@ -116,6 +142,21 @@ class RayExecutor(Executor):
         for ref in list(self._refs):
             self._ray.cancel(ref, force=True)
         self._refs.clear()
+        if self._owns_ray:  # a local instance stops; a cluster only loses this driver
+            self._ray.shutdown()
+            self._owns_ray = False
+
+
+def _warn_unless_loopback(node_ip: str) -> None:
+    """Say so when the local node did not get a loopback address (Ray imported too early)."""
+    address = ipaddress.ip_address(node_ip)
+    if not (address.is_loopback or getattr(address, "ipv4_mapped", None) in LOOPBACK):
+        warnings.warn(
+            f"the local Ray node listens on {node_ip}, not only on loopback: Ray was imported "
+            f"before archsearch could set {', '.join(LOCAL_ENV)}; set them before Python starts",
+            RuntimeWarning,
+            stacklevel=3,
+        )
 
 
 def _reason(error: Exception) -> str:
