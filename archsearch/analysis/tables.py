@@ -104,11 +104,18 @@ def ranking(
 
 
 def has_repeats(frame: pd.DataFrame) -> bool:
-    """Whether some (cell, task, setting) finished with more than one seed."""
+    """Whether the results repeat something: a (cell, task) evaluated more than once (in
+    several runs or evaluations, as ``archsearch reproduce`` does, one per seed), or a
+    (cell, task, setting) finished with more than one seed."""
     ok = frame[(frame["status"] == "ok") & frame["metric_valid"].notna()]
-    params = [c for c in ok.columns if c.startswith("params_")]
     if ok.empty:
         return False
+    evaluations = [c for c in ("run", "key") if c in ok.columns]
+    if evaluations:
+        runs = ok[evaluations].astype(str).agg("|".join, axis=1)
+        if runs.groupby([ok["cell"], ok["task"]]).nunique().gt(1).any():
+            return True
+    params = [c for c in ok.columns if c.startswith("params_")]
     keys = ok[["cell", "task", *params]].astype(str).agg("|".join, axis=1)
     return bool(ok.groupby(keys)["seed"].nunique().gt(1).any())
 

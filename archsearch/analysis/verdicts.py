@@ -15,7 +15,8 @@ The claims of one finding form one family: their p-values are Holm-adjusted toge
   claim: no significant difference the wrong way; its power is the caveat);
 - ``same direction, not significant``: with the pairs and repeats 80% power would need;
 - ``opposite direction, not significant``, or ``not significant`` when the tasks disagree;
-- ``contradicted``: the opposite direction, significant after Holm.
+- ``contradicted``: the opposite direction, significant after Holm;
+- ``no data``: some task of the claim has no matched pair (its runs failed or never ran).
 
 "Better" follows each task's metric (``tasks.directions``): higher accuracy, lower perplexity.
 """
@@ -38,6 +39,7 @@ NOT_SIGNIFICANT = "same direction, not significant"
 OPPOSITE = "opposite direction, not significant"
 MIXED = "not significant"
 CONTRADICTED = "contradicted"
+NO_DATA = "no data"  # a task of the claim has no matched pair (every run failed, or none ran)
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,9 @@ def judge_claims(
         table.append(
             {
                 "claim": claim.describe(),
-                "verdict": judge(row["favours"], p_holm, claim.expect, alpha=alpha),
+                "verdict": judge(row["favours"], p_holm, claim.expect, alpha=alpha)
+                if c
+                else NO_DATA,
                 "task": c.task if c else "-",
                 "n": c.n if c else 0,
                 "difference": c.difference.format(4) if c else "-",
@@ -182,9 +186,11 @@ def sentence(row: pd.Series) -> str:
 
 def overall(verdicts: Sequence[str]) -> str:
     """A finding's verdict from its claims': contradicted if any is; reproduced if all are;
-    otherwise partly reproduced (some) or not significant (none)."""
+    otherwise partly reproduced (some) or not significant (none); no data if none has any."""
     if CONTRADICTED in verdicts:
         return CONTRADICTED
+    if verdicts and all(v == NO_DATA for v in verdicts):
+        return NO_DATA
     if all(v == REPRODUCED for v in verdicts):
         return REPRODUCED
     return "partly reproduced" if REPRODUCED in verdicts else MIXED

@@ -72,6 +72,10 @@ def test_without_repeats_the_ranking_has_no_interval_columns(frame):
 def test_with_repeats_rankings_show_intervals_and_mark_significant_differences(repeated):
     frame = load_results(repeated)
     assert has_repeats(frame) and not has_repeats(frame[frame["seed"] == 100])
+    # One run per seed, each with its own settings (archsearch reproduce): repeats too.
+    runs = frame[frame["params_lr"] == 0.001].assign(run=lambda f: f["seed"].astype(str))
+    runs = runs.assign(params_lr=runs["seed"].astype(float), key="e1")
+    assert has_repeats(runs) and not has_repeats(runs.assign(run="one"))
     table = ranking(frame, reference="gru", tasks=["xml", "ptb"]).set_index("cell_name")
     # lstm_f is far below the gru on both tasks; lstm_o is the gru plus noise.
     assert re.fullmatch(r"0\.7\d\d ± 0\.0\d\d\*", table.loc["lstm_f", "ci_xml"])

@@ -113,3 +113,13 @@ def test_overall_verdict_and_bad_claims():
     assert verdicts.overall(["same direction, not significant"]) == "not significant"
     with pytest.raises(ValueError, match="expect must be one of"):
         Claim("lstm", "gru", ("xml",), "faster")
+
+
+def test_a_claim_without_matched_pairs_has_no_data_not_a_verdict():
+    frame = synthetic(0.05, "xml")
+    frame.loc[frame["cell_name"] == "lstm", "status"] = "diverged"
+    for expect in ("better", "not better"):
+        table, comparisons = verdicts.judge_claims(frame, [Claim("lstm", "gru", ("xml",), expect)])
+        assert table.loc[0, "verdict"] == "no data" and comparisons.loc[0, "dropped"] == 24
+    assert verdicts.overall(["no data", "no data"]) == "no data"
+    assert verdicts.overall(["no data", "reproduced"]) == "partly reproduced"
