@@ -1,5 +1,9 @@
 """The paper's four findings, checked against a comparison run, with margins and spreads.
 
+Superseded by ``archsearch reproduce`` (``analysis/reproduce.py``): repeated seeds,
+paired tests and Holm's correction, so a verdict can say "significant". This module
+stays for ``scripts/reproduce_findings.py`` and the committed ``results/findings-quick-adam``.
+
 For each finding the verdict compares the difference that decides it with the
 spread between trials (the standard deviation of the validation metric over
 a cell's finished trials on a task, as a share of its mean): a difference
