@@ -118,6 +118,9 @@ def test_a_hugely_symmetric_cell_hashes_within_the_budget() -> None:
     digest = cell.canonical_hash()
     assert time.perf_counter() - start < 5.0
     assert parse_cell(cell.to_text()).canonical_hash() == digest
+    # past the budget, ties break by source order, but a different cell still hashes apart
+    text = _product_tree(8).replace("linear(x) * linear(x)", "linear(x, bias=1.0) * linear(x)", 1)
+    assert parse_cell(text).canonical_hash() != digest
 
 
 @pytest.mark.slow
