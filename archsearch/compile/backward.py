@@ -77,6 +77,7 @@ class _Back:
         self.contrib: dict[int, list[Adj]] = {}
         self.pre: dict[str, str] = {}  # preamble: name -> expression (all steps)
         self.products: dict[tuple[Factor, ...], str] = {}
+        self.sums: dict[tuple[str, ...], str] = {}  # see merge
         self.lines: list[str] = []
         self.after: dict[int, str] = {}  # scale weight gradients, after the loop
         self.run_of: dict[int, tuple[int, int, int, int]] = {}  # node -> (group, run, pos, count)
@@ -120,18 +121,55 @@ class _Back:
         name = self.product(adj.factors)
         return adj.var, f"{name}[t]" if any(f.per_step for f in adj.factors) else name
 
-    def materialize(self, parts: list[Adj], name: str) -> str:
-        parts = sorted(parts, key=lambda a: len(a.factors))
+    def merge(self, parts: list[Adj]) -> list[Adj]:
+        """Parts on one step tensor become one: ``v * (K_a + K_b)``, the sum taken before the loop.
+
+        (GRU: the gradient of z is ``a * (h - n)`` in one step op, not two.)
+        """
+        by_var: dict[str, list[Adj]] = {}
+        for part in parts:
+            by_var.setdefault(part.var, []).append(part)
+        out = []
+        for var, same in by_var.items():
+            if len(same) == 1:
+                out.append(same[0])
+                continue
+            terms = sorted(self.product(p.factors) if p.factors else "1.0" for p in same)
+            per_step = any(f.per_step for p in same for f in p.factors)
+            key = ("sum", *terms)
+            if key not in self.sums:
+                self.sums[key] = f"C{len(self.sums)}"
+                self.pre[self.sums[key]] = " + ".join(terms)
+            out.append(Adj(var, (Factor(self.sums[key], per_step),)))
+        return out
+
+    def materialize(self, parts: list[Adj], name: str, out: str | None = None) -> str:
+        """Emit the sum of ``parts`` as ``name`` (or written into the slot ``out``)."""
+        parts = sorted(self.merge(parts), key=lambda a: len(a.factors))
         var, k = self.term(parts[0])
-        acc = var if k is None else f"{var} * {k}"
+        last = None  # (function, arguments) of a final product by a step factor (takes out=)
+        acc = var
+        if k is not None and k.endswith("[t]"):
+            acc, last = f"{var} * {k}", ("torch.mul", f"{var}, {k}")
+        elif k is not None:
+            acc = f"{var} * {k}"
         for part in parts[1:]:
             var, k = self.term(part)
             if k is None:
-                acc = f"{acc} + {var}"
+                acc, last = f"{acc} + {var}", None
             elif k.endswith("[t]"):
-                acc = f"torch.addcmul({acc}, {var}, {k})"
+                acc, last = (
+                    f"torch.addcmul({acc}, {var}, {k})",
+                    ("torch.addcmul", f"{acc}, {var}, {k}"),
+                )
             else:
-                acc = f"{acc} + {var} * {k}"
+                acc, last = f"{acc} + {var} * {k}", None
+        if out is not None:
+            if last is not None:  # a product with a step factor: written straight into out
+                self.lines.append(f"{last[0]}({last[1]}, out={out})")
+            else:
+                self.lines.append(f"{out} = {acc}")
+            return out
         if acc.isidentifier():
             return acc
         self.lines.append(f"{name} = {acc}")
@@ -145,6 +183,7 @@ class _Back:
         parts = self.contrib.get(nid)
         if not parts:
             return None
+        parts = self.merge(parts)
         if len(parts) == 1 and len(parts[0].factors) < MAX_FACTORS:
             return parts[0]
         return Adj(self.materialize(parts, f"a{nid}"))
@@ -229,7 +268,7 @@ def gen_backward(nm: Names) -> list[str]:
     for j, s in enumerate(nm.step_static):
         parts = back.contrib.get(s)
         if parts:
-            back.lines.append(f"dS{j}[t] = {back.materialize(parts, f'a{s}')}")
+            back.materialize(parts, f"a{s}", out=f"dS{j}[t]")
     carries = []
     for i, p in enumerate(g.prev):
         parts = back.contrib.get(p)

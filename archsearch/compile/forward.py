@@ -38,6 +38,16 @@ def gen_loop(nm: Names, save: bool) -> list[str]:
     opts = "dtype=s0.dtype, device=s0.device"
     for buf, key, width, slot in buffers:
         rows = "T + 1" if buf.startswith("ST") else "T"
+        if isinstance(key, tuple) and key[0] == "run" and not nm.runs(g.groups[key[1]])[key[2]][0]:
+            # a run without activation is a slice of its product: save the whole product
+            k, (_, start, count) = key[1], nm.runs(g.groups[key[1]])[key[2]]
+            if ("g", k) not in targets:
+                lines.append(
+                    f"    G{k} = torch.empty(T, B, {len(g.groups[k].linears)} * H, {opts})"
+                )
+                targets[("g", k)] = [f"G{k}[t]"]
+            lines.append(f"    {buf} = G{k}.narrow(2, {start} * H, {count} * H)")
+            continue
         lines.append(f"    {buf} = torch.empty({rows}, B, {width}, {opts})")
         targets.setdefault(key, []).append(f"{buf}[{slot}]")
     lines += [f"    ST{i}[0] = s{i}" for i in range(n_states) if save]
@@ -97,7 +107,11 @@ def group_forward(nm: Names, grp: Group, targets=None, done=None) -> list[str]:
         lines.append(f"u{k} = {vals[:-1]}, out={slot[0]})" if slot else f"u{k} = {vals}")
         vals = f"u{k}"
     # mm then add_, not addmm: addmm first copies P into its output (measured ~15 us/step slower)
-    lines.append(f"g{k} = _mm({vals}, W{k}, fast).add_(P{k}[t])")
+    whole = targets.get(("g", k))
+    if whole:
+        lines.append(f"g{k} = torch.add(_mm({vals}, W{k}, fast), P{k}[t], out={whole[0]})")
+    else:
+        lines.append(f"g{k} = _mm({vals}, W{k}, fast).add_(P{k}[t])")
     runs = nm.runs(grp)
     for r, (kind, start, count) in enumerate(runs):
         src = f"g{k}" if len(runs) == 1 else f"g{k}.narrow(1, {start} * H, {count} * H)"
