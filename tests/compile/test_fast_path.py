@@ -7,32 +7,18 @@ float32, against the eager backend in float64 with the same weights.
 
 from __future__ import annotations
 
-import random
-
 import pytest
 import torch
 
 from archsearch import zoo
 from archsearch.cell import parse_cell
 from archsearch.compile import compile_cell, kernels
-from archsearch.space import mutate, random_cell
+from archsearch.compile.samples import search_cells
 
 from .conftest import EVERY, run
 from .test_reference import CASES
 
 T, B, H = 6, 3, 8
-
-
-def search_cells(n: int = 20, seed: int = 0):
-    """Half random cells, half mutants of zoo cells: what a search compiles."""
-    rng = random.Random(seed)
-    out = []
-    for i in range(n):
-        if i % 2:
-            out.append(random_cell(rng))
-        else:
-            out.append(mutate(zoo.get(rng.choice(zoo.names())), rng).cell)
-    return out
 
 
 CELLS = [zoo.get(n) for n in zoo.names()] + [parse_cell(EVERY)] + search_cells()
