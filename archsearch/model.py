@@ -2,17 +2,22 @@
 
 ::
 
-    tokens [T, B]   --embedding-->  [T, B, H]  --cell 1 .. cell L-->  [T, B, H]  --head-->  logits
-    rolls [T, B, K] --linear----->  [T, B, H]  (dropout between)                 [T, B, n_outputs]
+    tokens [T, B]   --embedding-->  [T, B, H]  --cell 1 .. cell L-->  features [T, B, H]
+    rolls [T, B, K] --linear----->  [T, B, H]  (dropout between and after)
 
-The head is a linear map to the task's outputs: a softmax over the vocabulary
-for token tasks, independent sigmoids per key for piano rolls (the task's loss
-decides which). Every cell layer reads size H, so cells that use their input
-outside ``linear`` (MUT1's ``tanh(x)``) compile in every layer.
+``forward`` returns the features; the head (``model.head``, made by the task:
+``tasks.heads``) turns them into the loss (``head.loss(features, batch)``) and
+the metric's sums (``head.stats``): a linear map scored as a softmax over the
+vocabulary or as independent sigmoids per key, or an adaptive softmax. Every
+cell layer reads size H, so cells that use their input outside ``linear``
+(MUT1's ``tanh(x)``) compile in every layer.
 
-Initialisation follows the compiler's rule with the same ``init_scale`` ``s``:
-head and input projection ~ U(-s/sqrt(fan_in), s/sqrt(fan_in)), biases 0, and
-the embedding ~ U(-s, s) (its rows are inputs, not a map, so fan-in is 1).
+Initialisation (``init``): "scaled" follows the compiler's rule with the same
+``init_scale`` ``s``: head and input projection ~ U(-s/sqrt(fan_in),
+s/sqrt(fan_in)), biases 0, and the embedding ~ U(-s, s) (its rows are inputs,
+not a map, so fan-in is 1). "nasbench" is NAS-Bench-NLP's: every cell
+parameter ~ U(-1/sqrt(H), 1/sqrt(H)), embedding and head weights
+~ U(-0.1, 0.1), head bias 0.
 """
 
 from __future__ import annotations
@@ -35,11 +40,12 @@ class TaskModel(nn.Module):
         *,
         input_kind: str,
         n_inputs: int,
-        n_outputs: int,
+        head: nn.Module,
         hidden_size: int,
         layers: int = 1,
         dropout: float = 0.0,
         init_scale: float = 1.0,
+        init: str = "scaled",
         backend: str = "torchscript",
     ) -> None:
         super().__init__()
@@ -55,8 +61,13 @@ class TaskModel(nn.Module):
             for _ in range(layers)
         )
         self.dropout = nn.Dropout(dropout)
-        self.head = nn.Linear(hidden_size, n_outputs)
-        self._init_io(init_scale)
+        self.head = head  # reads [.., H]; see tasks.heads
+        if init == "scaled":
+            self._init_io(init_scale)
+        elif init == "nasbench":
+            self._init_nasbench(hidden_size)
+        else:
+            raise ValueError(f"init must be 'scaled' or 'nasbench', not {init!r}")
 
     def _init_io(self, s: float) -> None:
         with torch.no_grad():
@@ -66,14 +77,22 @@ class TaskModel(nn.Module):
                 bound = s / math.sqrt(self.encoder.in_features)
                 self.encoder.weight.uniform_(-bound, bound)
                 self.encoder.bias.zero_()
-            bound = s / math.sqrt(self.head.in_features)
-            self.head.weight.uniform_(-bound, bound)
-            self.head.bias.zero_()
+        self.head.reset_parameters(s)
+
+    @torch.no_grad()
+    def _init_nasbench(self, hidden_size: int) -> None:
+        bound = 1.0 / math.sqrt(hidden_size)
+        for parameter in self.cells.parameters():
+            parameter.uniform_(-bound, bound)
+        self.encoder.weight.uniform_(-0.1, 0.1)
+        if getattr(self.encoder, "bias", None) is not None:
+            self.encoder.bias.zero_()
+        self.head.reset_parameters(0.1 * math.sqrt(hidden_size))  # U(-0.1, 0.1) at fan-in H
 
     def forward(
         self, inputs: torch.Tensor, state: State | None = None
     ) -> tuple[torch.Tensor, State]:
-        """``inputs`` [T, B] or [T, B, K] -> logits [T, B, n_outputs] and the new state."""
+        """``inputs`` [T, B] or [T, B, K] -> features [T, B, H] for the head, and the new state."""
         x = self.encoder(inputs)  # (T, B, H)
         new_state: State = []
         for index, layer in enumerate(self.cells):
@@ -81,7 +100,7 @@ class TaskModel(nn.Module):
                 x = self.dropout(x)
             x, layer_state = layer(x, None if state is None else state[index])
             new_state.append(tuple(layer_state))
-        return self.head(self.dropout(x)), new_state
+        return self.dropout(x), new_state
 
 
 def detach_state(state: State | None) -> State | None:

@@ -4,12 +4,17 @@ The loop, for a step budget ``train_steps`` (and an optional ``time_budget``):
 
 1. take the next training batch; for a stateful task (PTB) carry the state
    from the previous window, detached (truncated back-propagation);
-2. forward, the task's loss, backward, clip the gradient norm to
-   ``max_grad_norm``, one optimiser step (SGD or Adam, as the space names);
+2. forward, the head's loss plus the task's activation penalties
+   (``alpha * mean f^2 + beta * mean (f_t - f_{t-1})^2`` on the top layer's
+   outputs ``f``, when the preset sets them), backward, clip the gradient norm
+   to ``max_grad_norm``, one optimiser step (SGD or Adam, as the space names);
+   the learning rate follows the preset's ``lr_schedule``: constant, or from
+   the sampled rate down to zero at ``train_steps`` (``linear``:
+   ``lr * (1 - t/T)``; ``cosine``: ``lr * (1 + cos(pi t/T)) / 2``);
 3. every ``eval_every`` steps measure the validation metric; keep the best
-   parameters; when a pass does not improve, multiply the learning rate by
-   ``lr_decay`` (decay on plateau); after ``patience`` passes without
-   improvement stop early; ``report`` may ask to stop (pruning).
+   parameters; with the ``plateau`` schedule, when a pass does not improve,
+   multiply the learning rate by ``lr_decay``; after ``patience`` passes
+   without improvement stop early; ``report`` may ask to stop (pruning).
 
 A loss that becomes NaN, infinite or larger than ``max_loss`` ends the run
 as ``diverged``; an exception
@@ -37,6 +42,7 @@ from archsearch.records import STATUSES, TrialResult  # noqa: F401  (the one tri
 Reporter = Callable[[int, float], bool]
 # Called with (step, total steps, training loss) now and then, for progress bars.
 StepCallback = Callable[[int, int, float], None]
+
 
 @dataclass(frozen=True)
 class TrainSettings:
@@ -68,7 +74,7 @@ def train_trial(
 ) -> TrialResult:
     """Train ``cell`` on ``task`` with ``params`` (lr, init_scale, layers, max_grad_norm)."""
     result = TrialResult(params=dict(params), seed=seed, started_at=time.time())
-    start = time.monotonic()
+    start, cpu_start = time.monotonic(), time.process_time()
     try:
         _run(cell, task, params, optimizer, seed, settings, report, on_step, result, start)
     except _Diverged:
@@ -77,6 +83,8 @@ def train_trial(
         result.status = "failed"
         result.error = _describe(error)
     result.seconds = time.monotonic() - start
+    # CPU time of this process: what a budget costs, whatever else the machine runs.
+    result.metrics["cpu_seconds"] = time.process_time() - cpu_start
     result.finished_at = time.time()
     return result
 
@@ -89,15 +97,17 @@ def _run(cell, task, params, optimizer_name, seed, settings, report, on_step, re
         cell,
         input_kind=task.input_kind,
         n_inputs=task.n_inputs,
-        n_outputs=task.n_outputs,
+        head=task.make_head(config.hidden_size),
         hidden_size=config.hidden_size,
         layers=int(params["layers"]),
         dropout=config.dropout,
         init_scale=float(params["init_scale"]),
+        init=config.init,
         backend=settings.backend,
     ).to(device)
     result.n_params = count_parameters(model)
     optimizer = _optimizer(optimizer_name, model, float(params["lr"]))
+    schedule = _schedule(optimizer, config.lr_schedule, config.train_steps, config.warmup_steps)
     max_norm = float(params["max_grad_norm"])
 
     best_valid: float | None = None
@@ -114,15 +124,18 @@ def _run(cell, task, params, optimizer_name, seed, settings, report, on_step, re
             state = detach_state(state)
         else:
             state = None
-        logits, state = model(batch.inputs, state)
-        loss = task.loss(logits, batch)
+        features, state = model(batch.inputs, state)
+        loss = model.head.loss(features, batch)
         value = loss.item()  # one read of the loss a step (a sync on GPU)
+        loss = loss + _penalties(features, config)
         if not math.isfinite(value) or value > settings.max_loss:
             raise _Diverged
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(parameters, max_norm)
         optimizer.step()
+        if schedule is not None:
+            schedule.step()
         result.steps = step
         if on_step is not None and (step % settings.log_every == 0 or step == config.train_steps):
             on_step(step, config.train_steps, value)
@@ -138,8 +151,11 @@ def _run(cell, task, params, optimizer_name, seed, settings, report, on_step, re
                 best_valid, best_state, stale_passes = valid, copy.deepcopy(model.state_dict()), 0
             else:
                 stale_passes += 1
-                for group in optimizer.param_groups:
-                    group["lr"] *= settings.lr_decay
+                if config.lr_schedule == "plateau":
+                    for group in optimizer.param_groups:
+                        group["lr"] *= settings.lr_decay
+                    if schedule is not None:  # a warm-up's base rates decay with them
+                        schedule.base_lrs = [lr * settings.lr_decay for lr in schedule.base_lrs]
             if report is not None and report(step, valid):
                 result.status = "pruned"
                 break
@@ -169,8 +185,8 @@ def measure(model: TaskModel, task, split: str, device: torch.device) -> dict[st
         batch = _to(batch, device)
         if not task.stateful or getattr(batch, "reset", False):
             state = None
-        logits, state = model(batch.inputs, state)
-        for key, value in task.stats(logits, batch).items():
+        features, state = model(batch.inputs, state)
+        for key, value in model.head.stats(features, batch).items():
             totals[key] = totals.get(key, 0.0) + float(value)
     return task.summarize(totals)
 
@@ -181,6 +197,37 @@ def _optimizer(name: str, model: torch.nn.Module, lr: float) -> torch.optim.Opti
     if name == "adam":
         return torch.optim.Adam(model.parameters(), lr=lr)
     raise ValueError(f"unknown optimizer {name!r}; valid: sgd, adam")
+
+
+def _schedule(optimizer, kind: str, total: int, warmup: int = 0):
+    """A per-step learning-rate factor: a linear warm-up over ``warmup`` steps, then
+    constant ("plateau": decayed on plateaus by the loop) or annealed to zero at
+    ``total`` ("linear", "cosine"). None when there is nothing to schedule."""
+    if kind not in ("plateau", "linear", "cosine"):
+        raise ValueError(f"unknown lr_schedule {kind!r}; valid: plateau, linear, cosine")
+    if kind == "plateau" and not warmup:
+        return None
+
+    def factor(step: int) -> float:
+        rise = min(1.0, (step + 1) / warmup) if warmup else 1.0
+        done = min(step, total) / total
+        if kind == "linear":
+            return rise * (1.0 - done)
+        if kind == "cosine":
+            return rise * 0.5 * (1.0 + math.cos(math.pi * done))
+        return rise
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def _penalties(features: torch.Tensor, config) -> torch.Tensor | float:
+    """AWD-LSTM's activation and temporal penalties on the top layer's outputs [T, B, H]."""
+    total = 0.0
+    if config.activation_reg:
+        total = total + config.activation_reg * features.pow(2).mean()
+    if config.temporal_reg and features.shape[0] > 1:
+        total = total + config.temporal_reg * (features[1:] - features[:-1]).pow(2).mean()
+    return total
 
 
 def _better(value: float, best: float, higher_is_better: bool) -> bool:

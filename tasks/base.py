@@ -20,6 +20,8 @@ import torch
 
 PRESETS = ("smoke", "quick", "paper")
 SPLITS = ("train", "valid", "test")
+LR_SCHEDULES = ("plateau", "linear", "cosine")
+INITS = ("scaled", "nasbench")
 
 
 class TaskError(ValueError):
@@ -42,6 +44,23 @@ class TaskConfig:
         corpora (tokens for ptb, pieces for music), None = the whole split.
     eval_batches: cap on batches per evaluation pass, None = a full pass.
     time_budget: wall-clock seconds for a training run, None = no limit.
+    lr_schedule: how the learning rate moves during a run. "plateau" (the
+        study's): multiplied by the harness's decay factor after a validation
+        pass without improvement. "linear" / "cosine": from the sampled rate
+        down to zero at ``train_steps`` (no plateau decay): with a fixed budget
+        every cell ends annealed, so a cheap run orders cells more as a long
+        one does (see results/fidelity/).
+    activation_reg, temporal_reg: AWD-LSTM's activation (alpha * mean f^2) and
+        temporal (beta * mean (f_t - f_{t-1})^2) penalties on the top layer's
+        outputs f, as NAS-Bench-NLP trained with (alpha 2, beta 1); 0 = off.
+        They penalise cells whose state grows without bound.
+    warmup_steps: steps over which the learning rate rises linearly from 0
+        (any schedule); Adam's first steps are its largest, and they blow up
+        cells with unbounded state before they learn anything.
+    init: "scaled" (the compiler's rule with the sampled ``init_scale``) or
+        "nasbench": NAS-Bench-NLP's (every cell parameter ~ U(-1/sqrt(H),
+        1/sqrt(H)), embedding and head weights ~ U(-0.1, 0.1)), for comparing
+        with their numbers.
     """
 
     seq_len: int = 64
@@ -56,6 +75,11 @@ class TaskConfig:
     n_test: int | None = None
     eval_batches: int | None = None
     time_budget: float | None = None
+    lr_schedule: str = "plateau"
+    activation_reg: float = 0.0
+    temporal_reg: float = 0.0
+    warmup_steps: int = 0
+    init: str = "scaled"
 
     def __post_init__(self) -> None:
         for name in ("seq_len", "batch_size", "hidden_size", "train_steps", "eval_every"):
@@ -66,6 +90,11 @@ class TaskConfig:
             value = getattr(self, name)
             _check(self, name, value is None or value >= 1, "None or an integer >= 1")
         _check(self, "time_budget", self.time_budget is None or self.time_budget > 0, "None or > 0")
+        _check(self, "lr_schedule", self.lr_schedule in LR_SCHEDULES, f"one of {LR_SCHEDULES}")
+        _check(self, "warmup_steps", self.warmup_steps >= 0, "an integer >= 0")
+        _check(self, "init", self.init in INITS, f"one of {INITS}")
+        for name in ("activation_reg", "temporal_reg"):
+            _check(self, name, getattr(self, name) >= 0, "a number >= 0")
 
 
 def _check(config: Any, name: str, ok: bool, what: str) -> None:
@@ -151,6 +180,12 @@ class Task:
         return None
 
     # --- scoring: shared by token tasks; music overrides ----------------------
+    def make_head(self, in_features: int) -> torch.nn.Module:
+        """The output head the model ends in (``tasks.heads``): a linear map by default."""
+        from tasks.heads import LinearHead
+
+        return LinearHead(self, in_features)
+
     def loss(self, logits: torch.Tensor, batch: Batch) -> torch.Tensor:
         """Mean cross-entropy over ``batch.loss_mask`` positions (a scalar)."""
         logits = logits[batch.loss_mask]  # (N, V)

@@ -28,11 +28,12 @@ import math
 import warnings
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from tasks.base import SPLITS, Batch, Task, TaskConfig, TaskError
+from tasks.base import SPLITS, Batch, Task, TaskConfig, TaskError, _check
 from tasks.cache import cache_path, load_arrays, save_arrays
 
 DATA_VERSION = 1
@@ -59,6 +60,23 @@ PRESETS = {
         patience=5, dropout=0.5, n_train=None, n_valid=None, n_test=None, eval_batches=None,
     ),
 }  # fmt: skip
+
+
+HEADS = ("full", "adaptive")
+# Adaptive softmax clusters: the 1,000 most frequent words (about 3/4 of PTB's tokens) in
+# the head, then 3,000 and 6,000 in tails of width H/4 and H/16.
+ADAPTIVE_CUTOFFS = (1000, 4000)
+
+
+@dataclass(frozen=True)
+class PtbConfig(TaskConfig):
+    """TaskConfig plus the output head: ``full`` softmax or ``adaptive`` (``tasks.heads``)."""
+
+    head: str = "full"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check(self, "head", self.head in HEADS, f"one of {HEADS}")
 
 
 def corpus_text() -> dict[str, str]:
@@ -126,6 +144,7 @@ class PtbTask(Task):
     input_kind = "tokens"
     stateful = True
     PRESETS = PRESETS
+    config_class = PtbConfig
 
     def __init__(self, name: str, config: TaskConfig, *, seed: int = 0) -> None:
         super().__init__(name, config, seed=seed)
@@ -163,6 +182,13 @@ class PtbTask(Task):
         windows = self._windows(self.streams[split], 0)
         cap = self.config.eval_batches
         return windows if cap is None else (b for _, b in zip(range(cap), windows, strict=False))
+
+    def make_head(self, in_features: int) -> torch.nn.Module:
+        if self.config.head == "adaptive":
+            from tasks.heads import AdaptiveHead
+
+            return AdaptiveHead(self, in_features, ADAPTIVE_CUTOFFS)
+        return super().make_head(in_features)
 
     def split_sizes(self) -> dict[str, dict[str, int]]:
         return {

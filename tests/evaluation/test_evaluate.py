@@ -22,7 +22,7 @@ def test_learning_is_real_trained_lstm_beats_untrained(task):
         zoo.get("lstm"),
         input_kind=the_task.input_kind,
         n_inputs=the_task.n_inputs,
-        n_outputs=the_task.n_outputs,
+        head=the_task.make_head(the_task.config.hidden_size),
         hidden_size=the_task.config.hidden_size,
     )
     before = measure(untrained, the_task, "test", torch.device("cpu"))["accuracy"]
