@@ -73,9 +73,10 @@ def launch(
     """Run (or resume, under the same name) the run ``spec`` on ``resources``.
 
     ``on_event`` hears "start", one "commit" per committed evaluation, "tick"s
-    about once a second, and "end". ``report`` is a folder to write the run's
-    report into at the end. ``evaluate`` replaces the function each evaluation
-    runs (the fault drills inject faults with it).
+    (about once a second on Ray; in process, after each evaluation), and "end".
+    ``report`` is a folder to write the run's report into at the end.
+    ``evaluate`` replaces the function each evaluation runs (the fault drills
+    inject faults with it).
     """
     resources = resources or Resources()
     notify = on_event or (lambda event: None)
@@ -83,7 +84,11 @@ def launch(
     store = Store(storage)
     try:
         executor = make_executor(spec, resources, evaluate=evaluate)
-        notify(Event("start", Progress(), message=_describe(spec, executor, storage)))
+        try:
+            notify(Event("start", Progress(), message=_describe(spec, executor, storage)))
+        except BaseException:
+            executor.shutdown()
+            raise
         searcher, _, progress = run_search(spec, executor=executor, store=store, on_event=notify)
     finally:
         store.close()

@@ -114,9 +114,9 @@ def test_bad_storage_urls_are_one_line_errors(tmp_path):
 def test_a_run_held_by_a_live_driver_is_refused(tmp_path):
     url = f"sqlite:///{tmp_path}/s.db"
     store = Store(url)
-    from archsearch.driver import SearchConfig
+    from archsearch.spec import RunSpec
 
-    held = store.open_run("default", SearchConfig(storage=url).identity())
+    held = store.open_run("default", RunSpec().to_dict())
     try:
         result = runner.invoke(app, ["search", "--in-process", "--storage", url, "--budget", "1"])
         assert result.exit_code == 2, result.output
