@@ -58,5 +58,11 @@ def main() -> None:
         sys.exit(130)
 
 
-from archsearch.cli import browse, export, runs, single  # noqa: E402,F401  (registers commands)
-from archsearch.cli import reproduce  # noqa: E402,F401  (registers the reproduce command)
+from archsearch.cli import (  # noqa: E402,F401  (registers commands)
+    browse,
+    export,
+    fidelity,
+    reproduce,
+    runs,
+    single,
+)

@@ -1,0 +1,89 @@
+"""Panels: the cells a fidelity measurement trains, each with its reference value if known.
+
+A panel comes from zoo names, cell files or cell text (no reference: the
+reference is then a larger budget trained here), or from a JSONL of
+NAS-Bench-NLP training logs (``../shared/data/nasbench-nlp-wt2/logs.jsonl``),
+one architecture a line with ``recepie_id``, ``recipe`` and ``val_losses``
+(mean cross-entropy per word after each epoch). From such a file the
+reference is the final validation perplexity, ``exp(val_losses[-1])``, of the
+logs that finished (status ``OK``, every epoch finite). Architectures that
+share a canonical hash are one cell (the best-scoring id is kept), and
+``sample_across`` picks ``n`` of them evenly spaced in rank, so a panel spans
+the whole range instead of crowding where most architectures lie.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from archsearch.cell import Cell, CellError
+
+
+@dataclass(frozen=True)
+class PanelCell:
+    """One cell of a panel: a name to show, its text, and its reference value (or None)."""
+
+    name: str
+    text: str
+    reference: float | None = None
+
+    @property
+    def cell(self) -> Cell:
+        from archsearch.cell import parse_cell
+
+        return parse_cell(self.text)
+
+
+def nasbench_panel(path: str | Path, *, epoch: int = -1) -> list[PanelCell]:
+    """Every distinct finished architecture of a NAS-Bench-NLP log file, best first.
+
+    ``epoch`` picks the reference: -1 the final validation perplexity, 0 the first epoch's.
+    """
+    path = Path(path)
+    best: dict[str, PanelCell] = {}
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                losses = row["val_losses"]
+                if row.get("status") != "OK" or not losses:
+                    continue
+                if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in losses):
+                    continue
+                cell = Cell.from_recipe(row["recipe"], name=f"nb{row['recepie_id']}")
+            except (ValueError, KeyError, TypeError, CellError) as error:
+                raise ValueError(
+                    f"{path}:{number}: not a NAS-Bench-NLP log line ({error})"
+                ) from None
+            entry = PanelCell(cell.name, cell.to_text(), math.exp(losses[epoch]))
+            digest = cell.canonical_hash()
+            if digest not in best or entry.reference < best[digest].reference:
+                best[digest] = entry
+    return sorted(best.values(), key=lambda c: c.reference)
+
+
+def sample_across(cells: Sequence[PanelCell], n: int) -> list[PanelCell]:
+    """``n`` cells evenly spaced in the order of ``cells`` (the first and last included)."""
+    if n < 2:
+        raise ValueError(f"a panel needs at least 2 cells, not {n}")
+    if n >= len(cells):
+        return list(cells)
+    step = (len(cells) - 1) / (n - 1)
+    return [cells[round(i * step)] for i in range(n)]
+
+
+def cell_panel(specs: Sequence[str]) -> list[PanelCell]:
+    """Zoo names, cell files or cell texts, without reference values."""
+    from archsearch.evaluation import load_cell
+
+    panel = []
+    for spec in specs:
+        cell = load_cell(spec)
+        panel.append(PanelCell(cell.name, cell.to_text()))
+    return panel

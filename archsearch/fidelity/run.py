@@ -1,0 +1,200 @@
+"""Measure a budget's fidelity: train a panel through ``launch`` and compare its ordering.
+
+Each repeat of the cheap budget is one run of the ``fixed`` searcher (named
+``<name>-s<seed>``), and a reference trained here is one more
+(``<name>-ref``), so every evaluation goes through the normal executor and
+store: parallel on Ray, resumable with the same call, nothing trained twice.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from archsearch.fidelity.measures import Agreement, agreement, mean_over_seeds, seed_to_seed
+from archsearch.fidelity.panel import PanelCell
+
+
+@dataclass(frozen=True)
+class Budget:
+    """An evaluation budget: a preset with task knobs changed (``train_steps=2000``)."""
+
+    preset: str = "quick"
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        knobs = ", ".join(f"{k}={v}" for k, v in sorted(self.overrides.items()))
+        return self.preset + (f" ({knobs})" if knobs else "")
+
+
+@dataclass
+class CellOutcome:
+    """One panel cell: its reference value and the cheap evaluation's value per seed."""
+
+    name: str
+    reference: float | None
+    cheap: list[float | None]  # per seed; None when the run failed or diverged
+    cpu_seconds: list[float | None]  # per seed, of the trial
+
+
+@dataclass
+class FidelityResult:
+    """What a fidelity measurement found, ready for a table, a plot or JSON."""
+
+    task: str
+    metric: str
+    higher_is_better: bool
+    budget: Budget
+    reference: str  # where the reference values come from
+    seeds: list[int]
+    space: str
+    fixed: dict[str, Any]
+    cells: list[CellOutcome]
+    per_seed: list[Agreement]  # the cheap evaluation with each seed against the reference
+    mean_of_seeds: Agreement | None  # the mean over seeds against the reference
+    seed_to_seed: float  # Spearman between the repeats (NaN with one seed)
+
+    @property
+    def cpu_per_trial(self) -> dict[str, float]:
+        """Median and largest CPU-seconds of one (cell, trial) of the cheap budget."""
+        values = sorted(s for c in self.cells for s in c.cpu_seconds if s is not None)
+        if not values:
+            return {"median": math.nan, "max": math.nan}
+        return {"median": values[len(values) // 2], "max": values[-1]}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "task": self.task,
+            "metric": self.metric,
+            "higher_is_better": self.higher_is_better,
+            "budget": {"preset": self.budget.preset, "overrides": dict(self.budget.overrides)},
+            "reference": self.reference,
+            "seeds": self.seeds,
+            "space": self.space,
+            "fixed": self.fixed,
+            "per_seed": [a.to_dict() for a in self.per_seed],
+            "mean_of_seeds": None if self.mean_of_seeds is None else self.mean_of_seeds.to_dict(),
+            "seed_to_seed": self.seed_to_seed,
+            "cpu_per_trial": self.cpu_per_trial,
+            "cells": [vars(c) for c in self.cells],
+        }
+
+
+def measure_fidelity(
+    panel: Sequence[PanelCell],
+    *,
+    task: str,
+    budget: Budget,
+    reference: Budget | None = None,
+    seeds: Sequence[int] = (0, 1),
+    space: str = "adam",
+    fixed: Mapping[str, Any] | None = None,
+    name: str = "fidelity",
+    resources=None,
+    on_event: Callable | None = None,
+) -> FidelityResult:
+    """Train ``panel`` on ``task`` at ``budget`` with each seed; compare with the reference.
+
+    The reference is the panel's own values (``PanelCell.reference``, e.g. from
+    NAS-Bench-NLP's logs) when ``reference`` is None, else ``reference`` trained
+    here with the first seed. ``fixed`` pins hyperparameters (the same for every
+    cell, so the budget alone is under test).
+    """
+    import tasks as task_suite
+
+    if not seeds:
+        raise ValueError("give at least one seed")
+    if reference is None and any(c.reference is None for c in panel):
+        missing = [c.name for c in panel if c.reference is None]
+        raise ValueError(f"cells without a reference value {missing}: give a reference budget")
+    the_task = task_suite.TASKS.canonical(task)
+    task_class = task_suite.TASKS.get(the_task)[0]
+    higher = task_class.higher_is_better
+    fixed = dict(fixed or {})
+    runs = {
+        seed: _train(
+            panel, the_task, budget, seed, space, fixed, f"{name}-s{seed}", resources, on_event
+        )
+        for seed in seeds
+    }
+    if reference is None:
+        reference_values = [c.reference for c in panel]
+        where = "the panel's reference values"
+    else:
+        trained = _train(
+            panel, the_task, reference, seeds[0], space, fixed, f"{name}-ref", resources, on_event
+        )
+        reference_values = [trained[c.text][0] for c in panel]
+        where = f"{reference.describe()} trained here (seed {seeds[0]})"
+    cells = [
+        CellOutcome(
+            c.name,
+            ref,
+            [runs[s][c.text][0] for s in seeds],
+            [runs[s][c.text][1] for s in seeds],
+        )
+        for c, ref in zip(panel, reference_values, strict=True)
+    ]
+    by_seed = [[c.cheap[i] for c in cells] for i in range(len(seeds))]
+    refs = [c.reference for c in cells]
+    per_seed = [agreement(values, refs, higher_is_better=higher) for values in by_seed]
+    mean = (
+        agreement(
+            list(mean_over_seeds(by_seed, higher_is_better=higher)), refs, higher_is_better=higher
+        )
+        if len(seeds) > 1
+        else None
+    )
+    return FidelityResult(
+        task=the_task,
+        metric=task_class.metric,
+        higher_is_better=higher,
+        budget=budget,
+        reference=where,
+        seeds=list(seeds),
+        space=space,
+        fixed=fixed,
+        cells=cells,
+        per_seed=per_seed,
+        mean_of_seeds=mean,
+        seed_to_seed=seed_to_seed(by_seed, higher_is_better=higher) if len(seeds) > 1 else math.nan,
+    )
+
+
+def _train(panel, task, budget, seed, space, fixed, name, resources, on_event):
+    """{cell text: (best validation metric or None, CPU-seconds of its trial)} for one run."""
+    from archsearch import RunSpec, launch
+
+    texts = [c.text for c in panel]
+    spec = RunSpec(
+        name=name,
+        tasks=(task,),
+        preset=budget.preset,
+        overrides=dict(budget.overrides),
+        searcher="fixed",
+        searcher_options={"cells": texts},  # the reference cell (gru) is trained too
+        trials=1,
+        space=space,
+        fixed=dict(fixed),
+        budget="none",
+        seed=seed,
+    )
+    frame = launch(spec, resources, on_event=on_event).results()
+    by_hash = {}
+    for _, row in frame[frame["task"] == task].iterrows():
+        value = _number(row["metric_valid"]) if row["status"] == "ok" else None
+        by_hash[row["cell"]] = (value, _number(row.get("metrics_cpu_seconds")))
+    from archsearch.cell import parse_cell
+
+    return {text: by_hash.get(parse_cell(text).canonical_hash(), (None, None)) for text in texts}
+
+
+def _number(value) -> float | None:
+    """A finite float, or None (for NULL, NaN or infinity)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None

@@ -1,0 +1,69 @@
+"""``archsearch fidelity`` end to end on tiny panels at ``smoke``, in this process."""
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from archsearch.cli import app
+from tests.fidelity.test_panel import LOGS
+
+runner = CliRunner()
+
+
+def _run(tmp_path, *args):
+    return runner.invoke(
+        app,
+        [
+            "fidelity", *args, "--in-process", "--seeds", "0,1",
+            "--set", "lr=0.003", "--set", "layers=1", "--json",
+            "--storage", f"sqlite:///{tmp_path / 'store.db'}", "--out", str(tmp_path / "report"),
+        ],
+    )  # fmt: skip
+
+
+def test_a_zoo_panel_against_a_longer_budget_writes_its_report(tmp_path):
+    result = _run(
+        tmp_path, "tanh", "lstm", "gru", "--task", "xml", "--preset", "smoke",
+        "--reference-knob", "train_steps=60",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout.strip().splitlines()[-1])
+    assert [c["name"] for c in data["cells"]] == ["tanh", "lstm", "gru"]
+    assert data["reference"].startswith("smoke (train_steps=60)")
+    assert len(data["per_seed"]) == 2
+    # At smoke two cells may tie (no order: NaN, written as null); otherwise a correlation.
+    assert data["seed_to_seed"] is None or -1 <= data["seed_to_seed"] <= 1
+    for cell in data["cells"]:  # every cell trained at both seeds and at the reference budget
+        assert all(v is not None for v in [cell["reference"], *cell["cheap"]])
+        assert all(s > 0 for s in cell["cpu_seconds"])
+    for name in ("report.md", "scatter.png", "fidelity.json"):
+        assert (tmp_path / "report" / name).stat().st_size > 0
+    # Nothing is trained twice: the same command reads the same runs back.
+    again = _run(
+        tmp_path, "tanh", "lstm", "gru", "--task", "xml", "--preset", "smoke",
+        "--reference-knob", "train_steps=60",
+    )  # fmt: skip
+    assert json.loads(again.stdout.strip().splitlines()[-1])["cells"] == data["cells"]
+
+
+@pytest.mark.skipif(not LOGS.exists(), reason="the shared NAS-Bench-NLP logs are not here")
+def test_a_nasbench_panel_is_compared_with_its_final_perplexities(tmp_path):
+    result = _run(tmp_path, str(LOGS), "--size", "3", "--task", "ptb", "--preset", "smoke")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout.strip().splitlines()[-1])
+    references = [c["reference"] for c in data["cells"]]
+    assert references == sorted(references) and references[0] < 100 < 1000 < references[-1]
+    assert data["metric"] == "perplexity" and data["higher_is_better"] is False
+    assert math.isfinite(data["per_seed"][0]["spearman"])
+    assert "Spearman" in Path(tmp_path / "report" / "report.md").read_text()
+
+
+def test_bad_input_is_one_line_before_anything_trains(tmp_path):
+    no_reference = _run(tmp_path, "lstm", "gru", "tanh", "--task", "xml", "--preset", "smoke")
+    assert no_reference.exit_code == 2 and "reference" in no_reference.output
+    bad_seeds = runner.invoke(app, ["fidelity", "lstm", "--seeds", "-1", "--in-process"])
+    assert bad_seeds.exit_code == 2 and "--seeds" in bad_seeds.output
+    assert not (tmp_path / "store.db").exists()
