@@ -1,20 +1,23 @@
-"""Cells that are exactly torch's LSTM run on torch's fused kernel (oneDNN on CPU, cuDNN on CUDA).
+"""Cells that are exactly torch's LSTM or GRU run on torch's fused kernels (oneDNN, cuDNN).
 
-A search trains the LSTM (``lstm``, ``lstm_b``, ``greff_np`` and any mutant
-that lands on the same structure) more often than any other cell, as the
-reference. ``match_lstm`` recognises the structure on the step graph, whatever
-the names, the statement order, the operand order of ``+`` and ``*`` and of
+A search trains the reference cells (``lstm``, ``lstm_b``, ``greff_np``,
+``gru``, and any mutant that lands on their structure) more often than any
+other. ``match`` recognises the two structures on the step graph, whatever the
+names, the statement order, the operand order of ``+`` and ``*`` and of
 ``linear(x, h)``, and the biases' initial values:
 
-    c' = sigmoid(Lf) * c + sigmoid(Li) * tanh(Lg)
-    h' = sigmoid(Lo) * tanh(c')          (first state h, second c)
+    LSTM (states h, c):  c' = sigmoid(Lf) * c + sigmoid(Li) * tanh(Lg)
+                         h' = sigmoid(Lo) * tanh(c')
+    GRU (state h):       n  = tanh(Lnx + sigmoid(Lr) * Lnh)
+                         h' = (1 - sigmoid(Lz)) * n + sigmoid(Lz) * h
 
-with every ``L = W_x x + W_h h + b`` its own ``linear``. Such a layer stacks its
-weights in torch's gate order (i, f, g, o) at every call, so they stay the
-layer's own parameters in source order, and calls ``torch.lstm``: measured on
-the project's CPU, forward+backward at 1.0x ``torch.nn.LSTM`` (it is the same
-kernel) against ~1.3-1.5x for the generated loop. ``compile_cell(...,
-fused=False)`` keeps the generated loop (the tests run both).
+with ``L = W_x x + W_h h + b`` each its own ``linear`` (``Lnx`` of x alone,
+``Lnh`` of h alone). Such a layer stacks its weights in torch's gate order at
+every call, so they stay the layer's own parameters in source order, and calls
+``torch.lstm`` / ``torch.gru``: oneDNN's fused LSTM on CPU (forward+backward
+1.0x ``torch.nn.LSTM``, against ~1.7x for the generated loop on the project's
+CPU), cuDNN on CUDA. ``compile_cell(..., fused=False)`` keeps the generated
+loop (the tests run both).
 """
 
 from __future__ import annotations
@@ -27,82 +30,145 @@ from .graph import Graph
 
 
 @dataclass(frozen=True)
-class LstmLayout:
-    """Indices into the flat parameter list, per gate in torch's order (i, f, g, o)."""
+class Fused:
+    """Indices into the flat parameter list, stacked in torch's gate order.
 
-    w_x: tuple[int, int, int, int]
-    w_h: tuple[int, int, int, int]
-    bias: tuple[int, int, int, int]
-
-
-def match_lstm(graph: Graph, weights: list[list[int]], biases: list[int]) -> LstmLayout | None:
-    """The layout when ``graph`` is exactly torch's LSTM (see the module docstring), else None.
-
-    ``weights`` and ``biases`` are ``codegen.param_layout``'s, per linear in source order.
+    ``b_hh`` entries are ``None`` where torch's second bias has no counterpart
+    in the cell (it stays zero).
     """
-    nodes = graph.nodes
-    if len(graph.state_values) != 2 or graph.n_scales or graph.n_linears != 4:
-        return None
-    prev_h, prev_c = graph.prev
-    h_new, c_new = graph.state_values
 
-    def op(nid: int, name: str) -> tuple[int, ...] | None:
-        return nodes[nid].args if nodes[nid].op == name else None
+    kind: str  # "lstm" (gates i, f, g, o) or "gru" (r, z, n)
+    w_ih: tuple[int, ...]
+    w_hh: tuple[int, ...]
+    b_ih: tuple[int, ...]
+    b_hh: tuple[int | None, ...]
 
-    def gate(nid: int, act: str) -> int | None:
-        """The linear under ``act(...)`` when it reads exactly x and the previous h."""
-        args = op(nid, act)
-        if args is None or nodes[args[0]].op != "linear":
+
+class _Matcher:
+    """Structural questions about a step graph's nodes."""
+
+    def __init__(self, graph: Graph, weights: list[list[int]], biases: list[int]) -> None:
+        self.g, self.nodes = graph, graph.nodes
+        self.weights, self.biases = weights, biases
+        self.index = {lin: i for i, lin in enumerate(graph.linear_nodes)}
+
+    def op(self, nid: int, name: str) -> tuple[int, ...] | None:
+        return self.nodes[nid].args if self.nodes[nid].op == name else None
+
+    def linear(self, nid: int, reads: tuple[str, ...]) -> int | None:
+        """``nid`` when it is a linear of exactly these leaves (sorted: "input", "prev")."""
+        args = self.op(nid, "linear")
+        if args is None or tuple(sorted(self.nodes[a].op for a in args)) != reads:
             return None
-        lin = args[0]
-        reads = sorted(nodes[a].op for a in nodes[lin].args)
-        if reads != ["input", "prev"] or prev_h not in nodes[lin].args:
-            return None
-        return lin
+        if "prev" in reads and self.g.prev[0] not in args:
+            return None  # the previous h, not another state
+        return nid
 
-    def product(nid: int, first: str, second: str | int):
+    def gate(self, nid: int, act: str) -> int | None:
+        """The linear of x and h under ``act(...)``."""
+        args = self.op(nid, act)
+        return None if args is None else self.linear(args[0], ("input", "prev"))
+
+    def product(self, nid: int, first: str, second: str | int):
         """(a, b) for ``nid = a * b``: ``a`` of op ``first``, ``b`` of op or node ``second``."""
-        args = op(nid, "mul")
+        args = self.op(nid, "mul")
         for a, b in (args, args[::-1]) if args else ():
-            if nodes[a].op == first and second in (nodes[b].op, b):
+            if self.nodes[a].op == first and second in (self.nodes[b].op, b):
                 return a, b
         return None
 
-    out = product(h_new, "sigmoid", "tanh")
-    if out is None or op(out[1], "tanh") != (c_new,):
+    def param(self, lin: int, leaf: str) -> int:
+        """The flat index of a linear's weight of its ``leaf`` ("input" or "prev") argument."""
+        order = [self.nodes[a].op for a in self.nodes[lin].args]
+        return self.weights[self.index[lin]][order.index(leaf)]
+
+    def bias(self, lin: int) -> int:
+        return self.biases[self.index[lin]]
+
+
+def match(graph: Graph, weights: list[list[int]], biases: list[int]) -> Fused | None:
+    """The layout when ``graph`` is exactly torch's LSTM or GRU, else None.
+
+    ``weights`` and ``biases`` are ``codegen.param_layout``'s, per linear in source order.
+    """
+    if graph.n_scales or graph.n_linears != 4 or len(graph.state_values) > 2:
         return None
-    lo = gate(out[0], "sigmoid")
-    terms = op(c_new, "add")
-    if terms is None:
+    m = _Matcher(graph, weights, biases)
+    return _lstm(m) if len(graph.state_values) == 2 else _gru(m)
+
+
+def _lstm(m: _Matcher) -> Fused | None:
+    h_new, c_new = m.g.state_values
+    out = m.product(h_new, "sigmoid", "tanh")
+    terms = m.op(c_new, "add")
+    if out is None or m.op(out[1], "tanh") != (c_new,) or terms is None:
         return None
-    lf = li = lg = None
+    gates = None
     for a, b in (terms, terms[::-1]):
-        forget, update = product(a, "sigmoid", prev_c), product(b, "sigmoid", "tanh")
+        forget, update = m.product(a, "sigmoid", m.g.prev[1]), m.product(b, "sigmoid", "tanh")
         if forget and update:
-            lf, li = gate(forget[0], "sigmoid"), gate(update[0], "sigmoid")
-            lg = gate(update[1], "tanh")
+            gates = (
+                m.gate(update[0], "sigmoid"),
+                m.gate(forget[0], "sigmoid"),
+                m.gate(update[1], "tanh"),
+                m.gate(out[0], "sigmoid"),
+            )
             break
-    gates = (li, lf, lg, lo)
-    if None in gates or len(set(gates)) != 4:
+    if gates is None or None in gates or len(set(gates)) != 4:
         return None
-    index = {lin: i for i, lin in enumerate(graph.linear_nodes)}
-    w_x, w_h = [], []
-    for lin in gates:
-        order = [nodes[a].op for a in nodes[lin].args]  # ["input", "prev"] or the reverse
-        ws = weights[index[lin]]
-        w_x.append(ws[order.index("input")])
-        w_h.append(ws[order.index("prev")])
-    return LstmLayout(tuple(w_x), tuple(w_h), tuple(biases[index[lin]] for lin in gates))
+    return Fused(
+        "lstm",
+        tuple(m.param(g, "input") for g in gates),
+        tuple(m.param(g, "prev") for g in gates),
+        tuple(m.bias(g) for g in gates),
+        (None,) * 4,
+    )
 
 
-def run_lstm(layout: LstmLayout, x: torch.Tensor, state: list, params: list):
-    """``(outputs [T, B, H], [h, c])`` through ``torch.lstm`` with the layer's own parameters."""
-    w_ih = torch.cat([params[i] for i in layout.w_x], 0)  # [4H, X]
-    w_hh = torch.cat([params[i] for i in layout.w_h], 0)  # [4H, H]
-    b_ih = torch.cat([params[i] for i in layout.bias], 0)  # [4H]
-    b_hh = torch.zeros_like(b_ih)  # one bias per gate: torch's second one stays zero
-    hx = (state[0].unsqueeze(0), state[1].unsqueeze(0))
+def _gru(m: _Matcher) -> Fused | None:
+    (h_new,), (prev_h,) = m.g.state_values, m.g.prev
+    terms = m.op(h_new, "add")
+    for a, b in (terms, terms[::-1]) if terms else ():
+        keep, update = m.product(b, "sigmoid", prev_h), m.product(a, "sub", "tanh")
+        if not keep or not update or m.op(update[0], "sub") != (_one(m), keep[0]):
+            continue
+        inner = m.op(m.op(update[1], "tanh")[0], "add")
+        for u, v in (inner, inner[::-1]) if inner else ():
+            reset = m.product(v, "sigmoid", "linear")
+            lnx = m.linear(u, ("input",))
+            lnh = reset and m.linear(reset[1], ("prev",))
+            lr, lz = reset and m.gate(reset[0], "sigmoid"), m.gate(keep[0], "sigmoid")
+            gates = (lr, lz, lnx, lnh)
+            if None in gates or len(set(gates)) != 4:
+                continue
+            return Fused(
+                "gru",
+                (m.param(lr, "input"), m.param(lz, "input"), m.param(lnx, "input")),
+                (m.param(lr, "prev"), m.param(lz, "prev"), m.param(lnh, "prev")),
+                (m.bias(lr), m.bias(lz), m.bias(lnx)),
+                (None, None, m.bias(lnh)),
+            )
+    return None
+
+
+def _one(m: _Matcher) -> int | None:
+    """The node of the constant 1, if the cell has one."""
+    return next((n.id for n in m.nodes if n.op == "const" and n.value == 1.0), None)
+
+
+def run_fused(layout: Fused, x: torch.Tensor, state: list, params: list):
+    """``(outputs [T, B, H], final states)`` through torch's kernel, with the layer's parameters."""
+    w_ih = torch.cat([params[i] for i in layout.w_ih], 0)  # [G * H, X]
+    w_hh = torch.cat([params[i] for i in layout.w_hh], 0)  # [G * H, H]
+    b_ih = torch.cat([params[i] for i in layout.b_ih], 0)  # [G * H]
+    zero = torch.zeros_like(params[layout.b_ih[0]])
+    b_hh = torch.cat([zero if i is None else params[i] for i in layout.b_hh], 0)
+    weights = [w_ih, w_hh, b_ih, b_hh]
     # train: the kernels keep what their backward reads only in training mode (dropout is 0)
     train = torch.is_grad_enabled()
-    out, h, c = torch.lstm(x, hx, [w_ih, w_hh, b_ih, b_hh], True, 1, 0.0, train, False, False)
-    return out, [h[0], c[0]]
+    if layout.kind == "lstm":
+        hx = (state[0].unsqueeze(0), state[1].unsqueeze(0))
+        out, h, c = torch.lstm(x, hx, weights, True, 1, 0.0, train, False, False)
+        return out, [h[0], c[0]]
+    out, h = torch.gru(x, state[0].unsqueeze(0), weights, True, 1, 0.0, train, False, False)
+    return out, [h[0]]

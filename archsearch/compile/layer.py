@@ -29,7 +29,7 @@ from torch import nn
 from archsearch.cell.nodes import Cell
 
 from .backends import BACKENDS
-from .fused import run_lstm
+from .fused import run_fused
 from .program import Program, program_for, quiet_jit
 
 
@@ -88,8 +88,8 @@ class CompiledLayer(nn.Module):
         self.hidden_size = hidden_size
         self.backend = backend
         self.program = program
-        # torch's fused LSTM kernel for a cell that is exactly the LSTM (``fused.py``)
-        self.fused = fused and backend == "torchscript" and program.lstm is not None
+        # torch's fused kernel for a cell that is exactly its LSTM or GRU (``fused.py``)
+        self.fused = fused and backend == "torchscript" and program.fused is not None
         self.linears = nn.ModuleList(
             [LinearParams(sizes, hidden_size, bias) for sizes, bias in linear_specs]
         )
@@ -117,7 +117,7 @@ class CompiledLayer(nn.Module):
         elif len(state) != n:
             raise ValueError(f"cell {self.cell.name!r} has {n} states, got {len(state)}")
         if self.fused:
-            out, finals = run_lstm(self.program.lstm, x, list(state), self.flat_parameters())
+            out, finals = run_fused(self.program.fused, x, list(state), self.flat_parameters())
         else:
             out, finals = BACKENDS[self.backend].run(
                 self.program, x, list(state), self.flat_parameters()
@@ -149,7 +149,7 @@ def compile_cell(
 ) -> CompiledLayer:
     """Compile ``cell`` into a recurrent layer for input size ``X`` and hidden size ``H``.
 
-    ``fused``: a cell that is exactly torch's LSTM runs on torch's own kernel
+    ``fused``: a cell that is exactly torch's LSTM or GRU runs on torch's own kernel
     (``fused.py``) on the torchscript backend; False keeps the generated loop.
     """
     if backend not in BACKENDS:

@@ -34,7 +34,7 @@ from . import kernels
 from .backward import gen_backward
 from .codegen import HEADER, Names, gen_prologue, gen_standalone
 from .forward import gen_loop
-from .fused import match_lstm
+from .fused import match
 from .graph import Graph, build_graph
 
 # TorchScript is deprecated in recent PyTorch ("`torch.jit.script` is deprecated. Please
@@ -56,8 +56,8 @@ class Program:
 
     def __init__(self, graph: Graph, source: str) -> None:
         self.names = Names(graph)
-        # exactly torch's LSTM: it can run on torch's fused kernel (``fused.py``)
-        self.lstm = match_lstm(graph, self.names.weights, self.names.biases)
+        # exactly torch's LSTM or GRU: it can run on torch's fused kernel (``fused.py``)
+        self.fused = match(graph, self.names.weights, self.names.biases)
         self.custom_backward = self.names.custom_backward
         self.source = source
         digest = hashlib.sha1(source.encode()).hexdigest()[:16]

@@ -1,4 +1,4 @@
-"""Cells that are exactly torch's LSTM run on torch's kernel, and equal the generated loop."""
+"""Cells that are exactly torch's LSTM or GRU run on torch's kernels, and equal our loop."""
 
 from __future__ import annotations
 
@@ -23,6 +23,13 @@ cell a(inp; out, mem):
     mem = ig * cand + mem * fg
     out = tanh(mem) * og
 """,
+    "gru_swapped": """
+cell g(inp; out):
+    keep = sigmoid(linear(out, inp))
+    reset = sigmoid(linear(inp, out, bias=0.5))
+    cand = tanh(reset * linear(out) + linear(inp))
+    out = keep * out + cand * (1 - keep)
+""",
 }
 # Near misses: one change each, none may take the fused path.
 DIFFERENT = {
@@ -36,11 +43,18 @@ DIFFERENT = {
     "tanh(linear(x, h))\n    h = sigmoid(linear(x, h)) * tanh(c)\n",
     "old_c_in_output": "cell b(x; h, c):\n    h = sigmoid(linear(x, h)) * tanh(c)\n    c = "
     "sigmoid(linear(x, h)) * c + sigmoid(linear(x, h)) * tanh(linear(x, h))\n",
+    # GRU with z and 1 - z swapped: torch's update gate is the other one
+    "gru_z_swapped": "cell b(x; h):\n    z = sigmoid(linear(x, h))\n    n = tanh(linear(x) + "
+    "sigmoid(linear(x, h)) * linear(h))\n    h = z * n + (1 - z) * h\n",
+    "gru_reset_outside": "cell b(x; h):\n    z = sigmoid(linear(x, h))\n    n = tanh(sigmoid("
+    "linear(x, h)) * linear(x) + linear(h))\n    h = (1 - z) * n + z * h\n",
+    "gru_two_z": "cell b(x; h):\n    n = tanh(linear(x) + sigmoid(linear(x, h)) * linear(h))\n"
+    "    h = (1 - sigmoid(linear(x, h))) * n + sigmoid(linear(x, h)) * h\n",
 }
 
 
-@pytest.mark.parametrize("name", ["lstm", "lstm_b", "greff_np"])
-def test_zoo_lstms_are_fused(name):
+@pytest.mark.parametrize("name", ["lstm", "lstm_b", "greff_np", "gru"])
+def test_zoo_lstms_and_gru_are_fused(name):
     assert compile_cell(zoo.get(name), 4, 6).fused
     assert not compile_cell(zoo.get(name), 4, 6, fused=False).fused
     assert not compile_cell(zoo.get(name), 4, 6, backend="eager").fused
@@ -48,7 +62,7 @@ def test_zoo_lstms_are_fused(name):
 
 def test_other_zoo_cells_are_not():
     fused = {n for n in zoo.names() if compile_cell(zoo.get(n), 8, 8).fused}
-    assert fused == {"lstm", "lstm_b", "greff_np"}
+    assert fused == {"lstm", "lstm_b", "greff_np", "gru"}
 
 
 @pytest.mark.parametrize("name", list(DIFFERENT))
@@ -56,7 +70,9 @@ def test_near_misses_are_not_fused(name):
     assert not compile_cell(parse_cell(DIFFERENT[name]), 4, 4).fused
 
 
-@pytest.mark.parametrize("text", [zoo.text("lstm"), zoo.text("lstm_b"), *SAME.values()])
+@pytest.mark.parametrize(
+    "text", [zoo.text(n) for n in ("lstm", "lstm_b", "gru")] + [*SAME.values()]
+)
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
 def test_fused_equals_generated_loop(text, dtype):
     """Outputs, states and every gradient, through torch's kernel and through our loop."""
@@ -67,7 +83,7 @@ def test_fused_equals_generated_loop(text, dtype):
     loop.load_state_dict(fused.state_dict())
     assert fused.fused and not loop.fused
     x = torch.randn(7, 3, 5, dtype=dtype, requires_grad=True)
-    state = tuple(torch.randn(3, 6, dtype=dtype, requires_grad=True) for _ in range(2))
+    state = tuple(torch.randn(3, 6, dtype=dtype, requires_grad=True) for _ in cell.states)
     tol = 1e-10 if dtype == torch.float64 else 1e-5
     for st in (None, state):
         a, b = run(fused, x, st), run(loop, x, st)

@@ -53,7 +53,7 @@ def test_equals_torch(name, backend, with_state, fused):
     ref_cls, copy = CASES[name]
     ref = ref_cls(X, H).double()
     layer = compile_cell(zoo.get(name), X, H, backend=backend, fused=fused).double()
-    assert layer.fused == (fused and backend == "torchscript" and name == "lstm")
+    assert layer.fused == (fused and backend == "torchscript")
     copy(ref, layer)
     x = torch.randn(T, B, X, dtype=torch.float64, requires_grad=True)
     n_states = 2 if name == "lstm" else 1
