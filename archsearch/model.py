@@ -15,9 +15,9 @@ cell layer reads size H, so cells that use their input outside ``linear``
 Initialisation (``init``): "scaled" follows the compiler's rule with the same
 ``init_scale`` ``s``: head and input projection ~ U(-s/sqrt(fan_in),
 s/sqrt(fan_in)), biases 0, and the embedding ~ U(-s, s) (its rows are inputs,
-not a map, so fan-in is 1). "nasbench" is NAS-Bench-NLP's: every cell
-parameter ~ U(-1/sqrt(H), 1/sqrt(H)), embedding and head weights
-~ U(-0.1, 0.1), head bias 0.
+not a map, so fan-in is 1). "nasbench" is NAS-Bench-NLP's rule, scaled by ``s``
+(theirs at s = 1): every cell parameter ~ U(-s/sqrt(H), s/sqrt(H)),
+embedding and head weights ~ U(-0.1 s, 0.1 s), head bias 0.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ class TaskModel(nn.Module):
         if init == "scaled":
             self._init_io(init_scale)
         elif init == "nasbench":
-            self._init_nasbench(hidden_size)
+            self._init_nasbench(hidden_size, init_scale)
         else:
             raise ValueError(f"init must be 'scaled' or 'nasbench', not {init!r}")
 
@@ -80,14 +80,14 @@ class TaskModel(nn.Module):
         self.head.reset_parameters(s)
 
     @torch.no_grad()
-    def _init_nasbench(self, hidden_size: int) -> None:
-        bound = 1.0 / math.sqrt(hidden_size)
+    def _init_nasbench(self, hidden_size: int, s: float) -> None:
+        bound = s / math.sqrt(hidden_size)
         for parameter in self.cells.parameters():
             parameter.uniform_(-bound, bound)
-        self.encoder.weight.uniform_(-0.1, 0.1)
+        self.encoder.weight.uniform_(-0.1 * s, 0.1 * s)
         if getattr(self.encoder, "bias", None) is not None:
             self.encoder.bias.zero_()
-        self.head.reset_parameters(0.1 * math.sqrt(hidden_size))  # U(-0.1, 0.1) at fan-in H
+        self.head.reset_parameters(0.1 * s * math.sqrt(hidden_size))  # U(-0.1 s, 0.1 s) at fan-in H
 
     def forward(
         self, inputs: torch.Tensor, state: State | None = None

@@ -37,6 +37,9 @@ def fidelity_command(
     size: Annotated[
         int, typer.Option(min=3, help="Cells sampled across a .jsonl panel's range.")
     ] = 24,
+    mutants: Annotated[
+        int, typer.Option(min=0, help="Add this many mutants of the panel's cells (seeded).")
+    ] = 0,
     seeds: Annotated[str, typer.Option(help="Repeats of the budget, e.g. 0,1.")] = "0,1",
     space: Annotated[str, typer.Option(help="Hyperparameter space.")] = DEFAULT_SPACE,
     set_: Annotated[
@@ -61,6 +64,7 @@ def fidelity_command(
         nasbench_panel,
         sample_across,
         summary_lines,
+        with_mutants,
         write_fidelity_report,
     )
     from archsearch.spec import Resources
@@ -74,6 +78,7 @@ def fidelity_command(
             cells = sample_across(nasbench_panel(panel[0]), size)
         else:
             cells = cell_panel(panel)
+        cells = with_mutants(cells, mutants, seed=seed_list[0]) if mutants else cells
         budget = Budget(preset, typed(parse_assignments(knob or [], "--knob")))
         reference = None
         if reference_preset or reference_knob:

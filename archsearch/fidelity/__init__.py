@@ -7,7 +7,13 @@ write_fidelity_report(result, "results/fidelity/ptb-quick")
 """
 
 from archsearch.fidelity.measures import Agreement, agreement, seed_to_seed, top_k_overlap
-from archsearch.fidelity.panel import PanelCell, cell_panel, nasbench_panel, sample_across
+from archsearch.fidelity.panel import (
+    PanelCell,
+    cell_panel,
+    nasbench_panel,
+    sample_across,
+    with_mutants,
+)
 from archsearch.fidelity.report import summary_lines, write_fidelity_report
 from archsearch.fidelity.run import Budget, FidelityResult, measure_fidelity
 
@@ -24,5 +30,6 @@ __all__ = [
     "seed_to_seed",
     "summary_lines",
     "top_k_overlap",
+    "with_mutants",
     "write_fidelity_report",
 ]

@@ -87,3 +87,22 @@ def cell_panel(specs: Sequence[str]) -> list[PanelCell]:
         cell = load_cell(spec)
         panel.append(PanelCell(cell.name, cell.to_text()))
     return panel
+
+
+def with_mutants(panel: Sequence[PanelCell], n: int, *, seed: int = 0) -> list[PanelCell]:
+    """``panel`` and ``n`` new mutants of its cells (one each in turn; seeded, reproducible),
+    named ``<parent>-m1-<hash>`` as a search names them. Mutants have no reference value."""
+    import random
+
+    from archsearch.space import mutate
+
+    rng = random.Random(seed)
+    seen = {c.cell.canonical_hash() for c in panel}
+    mutants: list[PanelCell] = []
+    for index in range(n):
+        parent = panel[index % len(panel)]
+        child = mutate(parent.cell, rng, seen=frozenset(seen)).cell
+        digest = child.canonical_hash()
+        seen.add(digest)
+        mutants.append(PanelCell(f"{parent.name}-m1-{digest[:4]}", child.to_text()))
+    return [*panel, *mutants]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from archsearch.fidelity import cell_panel, nasbench_panel, sample_across
+from archsearch.fidelity import cell_panel, nasbench_panel, sample_across, with_mutants
 
 LOGS = (
     Path(__file__).resolve().parents[2]
@@ -76,3 +76,13 @@ def test_the_shared_logs_give_a_panel_spanning_their_whole_range():
     picked = sample_across(panel, 24)
     assert len({c.name for c in picked}) == 24
     assert picked[0].reference < 100 and picked[-1].reference > 1000
+
+
+def test_mutants_join_a_panel_new_valid_distinct_and_reproducible():
+    panel = cell_panel(["lstm", "gru"])
+    grown = with_mutants(panel, 4, seed=1)
+    assert grown[:2] == panel and len(grown) == 6
+    assert len({c.cell.canonical_hash() for c in grown}) == 6
+    assert [c.name.split("-m1-")[0] for c in grown[2:]] == ["lstm", "gru", "lstm", "gru"]
+    assert all(c.reference is None for c in grown[2:])
+    assert with_mutants(panel, 4, seed=1) == grown
