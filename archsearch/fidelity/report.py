@@ -21,7 +21,10 @@ def summary_lines(result: FidelityResult) -> list[str]:
         lines.append(f"  seed {seed}: {_agreement(agreement)}")
     if result.mean_of_seeds is not None:
         lines.append(f"  mean of {len(result.seeds)} seeds: {_agreement(result.mean_of_seeds)}")
-        lines.append(f"  seed-to-seed Spearman: {result.seed_to_seed:.2f}")
+        lines.append(
+            f"  seed-to-seed Spearman: {result.seed_to_seed:.2f}; "
+            f"a repeat moves the metric by {100 * result.seed_noise:.1f}% (median)"
+        )
     lines.append(
         f"  CPU-seconds per (cell, trial): median {cost['median']:.0f}, max {cost['max']:.0f}"
     )

@@ -64,6 +64,17 @@ class FidelityResult:
             return {"median": math.nan, "max": math.nan}
         return {"median": values[len(values) // 2], "max": values[-1]}
 
+    @property
+    def seed_noise(self) -> float:
+        """Median over cells of |v1 - v0| / mean(v0, v1) between the first two seeds: how far
+        one repeat's metric moves relative to its size (NaN with one seed)."""
+        spreads = sorted(
+            abs(c.cheap[1] - c.cheap[0]) / (0.5 * abs(c.cheap[0] + c.cheap[1]))
+            for c in self.cells
+            if len(c.cheap) > 1 and None not in c.cheap[:2] and c.cheap[0] + c.cheap[1] != 0
+        )
+        return spreads[len(spreads) // 2] if spreads else math.nan
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "task": self.task,
@@ -77,6 +88,7 @@ class FidelityResult:
             "per_seed": [a.to_dict() for a in self.per_seed],
             "mean_of_seeds": None if self.mean_of_seeds is None else self.mean_of_seeds.to_dict(),
             "seed_to_seed": self.seed_to_seed,
+            "seed_noise": self.seed_noise,
             "cpu_per_trial": self.cpu_per_trial,
             "cells": [vars(c) for c in self.cells],
         }
