@@ -93,7 +93,7 @@ def runs_command(
         print(json.dumps(finite(rows), indent=2))
         return
     if not rows:
-        out.print(f"no runs in {store.url}")
+        out.print(f"no runs in {_masked(store.url)}")
         return
     table = Table(
         title=f"runs in {_masked(store.url)}",
@@ -102,31 +102,29 @@ def runs_command(
         pad_edge=False,
         collapse_padding=True,
     )
-    for column in ("run", "search", "tasks", "done", "fail", "now", "best", "state", "last"):
-        numeric = column in ("done", "fail", "now")
+    for column in ("run", "search", "tasks", "evals", "best", "state", "last"):
+        numeric = column == "evals"
         table.add_column(
             column,
             justify="right" if numeric else "left",
-            no_wrap=numeric or column == "state",
+            no_wrap=numeric or column in ("search", "state", "last"),
             overflow="fold",  # a long name wraps; it is never cut
             min_width=15 if column == "best" else None,
         )
     for r in rows:
         score = "-" if r["best_score"] is None else f"{r['best_score']:.3f}"
         best = "-" if r["best_cell"] is None else f"{r['best_cell']}\n{score}"
-        last = "-" if r["last_commit"] is None else r["last_commit"][5:16].replace("T", " ")
+        last = "-" if r["last_commit"] is None else r["last_commit"][5:16].replace("T", "\n")
         table.add_row(
             r["name"],
-            f"{r['searcher']} {r['preset']}",
+            f"{r['searcher']}\n{r['preset']}",
             ", ".join(r["tasks"]),
-            str(r["done"]),
-            str(r["failed"]),
-            str(r["in_flight"]),
+            f"{r['done']}/{r['failed']}/{r['in_flight']}",
             best,
             r["state"],
             last,
         )
-    table.caption = "fail: evaluations with no finished trial; now: in flight; last: UTC"
+    table.caption = "evals: done/failed (no trial finished)/in flight; last: commit, UTC"
     out.print(table)
 
 

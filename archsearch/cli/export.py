@@ -90,7 +90,12 @@ def export_command(
         (folder / "recipe.json").write_text(recipe + "\n", encoding="utf-8")
         recipe_note = "`recipe.json`: its NAS-Bench-NLP recipe."
     except ValueError as error:
-        recipe_note = f"No NAS-Bench-NLP recipe: {error}."
+        extended = json.dumps(the_cell.to_recipe(extended=True), indent=2)
+        (folder / "recipe-extended.json").write_text(extended + "\n", encoding="utf-8")
+        recipe_note = (
+            f"No NAS-Bench-NLP recipe ({error}); `recipe-extended.json` is the recipe "
+            "with archsearch's extended ops."
+        )
     from archsearch.compile import compile_cell
 
     compile_cell(the_cell, size, size).save(folder / "layer.pt")
