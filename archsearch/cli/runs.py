@@ -82,7 +82,7 @@ def search_command(
     from archsearch.display import print_ranking
 
     print_ranking(out, result.searcher)
-    out.print(f"store: {result.url} (run {spec.name!r}; the same command resumes it)")
+    out.print(f"run {spec.name!r} in {result.url}; the same command resumes it", highlight=False)
     if result.report is not None:
         out.print(f"report: {result.report / 'report.html'} (and report.md)")
     elif result.report_error:
@@ -107,7 +107,15 @@ def run(spec: RunSpec, resources: Resources, **launch_options: Any):
                   f"{resume_hint(spec.name, resources.storage)}", highlight=False)  # fmt: skip
         raise typer.Exit(130) from None
     except (ValueError, StoreError) as error:
-        raise fail(str(error)) from None
+        hint = resume_hint(spec.name, resources.storage) if _resumable(error) else ""
+        raise fail(f"{error} {hint}".strip()) from None
+
+
+def _resumable(error: Exception) -> bool:
+    """A write that failed mid-run (the database stopped): what was committed is kept."""
+    from archsearch.store.errors import StoreWriteError
+
+    return isinstance(error, StoreWriteError) and error.resumable
 
 
 def _tasks_or_fail(text: str) -> list[str]:
