@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -62,7 +63,7 @@ class RunSpec:
     pruner: str = "none"  # few trials per cell: too few for a pruner to judge
     fixed: dict[str, Any] = field(default_factory=dict)  # hyperparameters not sampled
     overrides: dict[str, Any] = field(default_factory=dict)  # task knobs, e.g. hidden_size
-    repeats: int = 1  # evaluations of each (cell, task) with successive seeds
+    repeats: int = 1  # evaluations of each (cell, task), successive seeds (only 1 so far)
     backend: str = "torchscript"  # the fast one; "eager" is for debugging
     # Evaluations (40), or wall time of this invocation ("600s", "10m", "2h"), or "none"
     # (a fixed list of cells ends by itself).
@@ -171,12 +172,25 @@ class Resources:
             raise ValueError(f"gpus_per_eval must be 0 or more, not {self.gpus_per_eval}")
         if self.time_limit is not None and not self.time_limit > 0:
             raise ValueError(f"time_limit must be above 0 seconds, not {self.time_limit}")
-        if self.threads is not None and self.threads < 1:
-            raise ValueError(f"threads must be at least 1, not {self.threads}")
+        if self.threads is not None:
+            check_threads(self.threads)
 
     @property
     def eval_threads(self) -> int:
-        return self.threads or max(1, int(self.cpus_per_eval))
+        return self.threads or min(MAX_THREADS, max(1, int(self.cpus_per_eval)))
+
+
+# More torch threads than this only oversubscribes the machine (and a huge number aborts
+# inside the OpenMP runtime): four per core leaves room for hyperthreads and I/O waits.
+MAX_THREADS = 4 * (os.cpu_count() or 1)
+
+
+def check_threads(threads: int) -> None:
+    """Torch threads per evaluation: 1 to ``MAX_THREADS``."""
+    if not 1 <= threads <= MAX_THREADS:
+        raise ValueError(
+            f"threads must be 1 to {MAX_THREADS} (4 per CPU of this machine), not {threads}"
+        )
 
 
 def parse_budget(text: str | int) -> tuple[int | None, float | None]:
