@@ -116,13 +116,17 @@ class CompiledLayer(nn.Module):
             state = [zero] * n
         elif len(state) != n:
             raise ValueError(f"cell {self.cell.name!r} has {n} states, got {len(state)}")
-        if self.fused:
+        if self.runs_fused(x):
             out, finals = run_fused(self.program.fused, x, list(state), self.flat_parameters())
         else:
             out, finals = BACKENDS[self.backend].run(
                 self.program, x, list(state), self.flat_parameters()
             )
         return out, tuple(finals)
+
+    def runs_fused(self, x: torch.Tensor) -> bool:
+        """True when inputs like ``x`` run on torch's kernel (``fused.py``), not our loop."""
+        return self.fused and self.program.fused.applies(x)
 
     def save(self, path) -> None:
         """Write a standalone TorchScript file (plain ``torch.jit.load`` runs it)."""

@@ -7,6 +7,11 @@ float32, against the eager backend in float64 with the same weights.
 
 from __future__ import annotations
 
+import os
+import platform
+import subprocess
+import sys
+
 import pytest
 import torch
 
@@ -103,3 +108,12 @@ def test_float32_equals_torch(name):
     mine = torch.autograd.grad(out.sum(), [x, *layer.parameters()])
     theirs = torch.autograd.grad(ref_out.sum(), [x])
     torch.testing.assert_close(mine[0], theirs[0], rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's malloc only")
+@pytest.mark.parametrize("setting,tuned", [("keep", True), ("default", False)])
+def test_malloc_keeps_freed_memory_unless_told(setting, tuned):
+    env = {**os.environ, "ARCHSEARCH_MALLOC": setting}
+    code = "from archsearch.compile import kernels; print(kernels.MALLOC_TUNED)"
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert res.stdout.strip() == str(tuned), res.stderr

@@ -8,6 +8,7 @@ import torch
 from archsearch import zoo
 from archsearch.cell import parse_cell
 from archsearch.compile import compile_cell
+from archsearch.compile.fused import Fused
 
 from .conftest import run
 
@@ -74,8 +75,9 @@ def test_near_misses_are_not_fused(name):
     "text", [zoo.text(n) for n in ("lstm", "lstm_b", "gru")] + [*SAME.values()]
 )
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
-def test_fused_equals_generated_loop(text, dtype):
+def test_fused_equals_generated_loop(text, dtype, monkeypatch):
     """Outputs, states and every gradient, through torch's kernel and through our loop."""
+    monkeypatch.setattr(Fused, "applies", lambda self, x: True)  # the GRU's kernel on CPU too
     cell = parse_cell(text)
     torch.manual_seed(0)
     fused = compile_cell(cell, 5, 6, init_scale=1.5).to(dtype)
@@ -91,3 +93,11 @@ def test_fused_equals_generated_loop(text, dtype):
             torch.testing.assert_close(u, v, rtol=tol, atol=tol)
     with torch.no_grad():
         torch.testing.assert_close(fused(x)[0], loop(x)[0], rtol=tol, atol=tol)
+
+
+def test_gru_runs_our_loop_on_cpu_and_lstm_torch_kernel():
+    """On CPU torch's GRU is no fused kernel (our loop is faster); its LSTM is oneDNN's."""
+    x = torch.zeros(2, 1, 4)
+    assert compile_cell(zoo.get("lstm"), 4, 4).runs_fused(x)
+    gru = compile_cell(zoo.get("gru"), 4, 4)
+    assert gru.fused and not gru.runs_fused(x)
