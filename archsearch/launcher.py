@@ -24,7 +24,7 @@ from archsearch.driver import Event, Progress, run_search
 from archsearch.execute import EvalOptions, Executor, InProcessExecutor, evaluate_proposal
 from archsearch.spec import Resources, RunSpec
 from archsearch.store import DEFAULT_URL, Store
-from archsearch.store.engine import safe
+from archsearch.store.engine import is_memory, safe
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -81,6 +81,11 @@ def launch(
     resources = resources or Resources()
     notify = on_event or (lambda event: None)
     storage = resources.storage or DEFAULT_URL
+    if is_memory(storage):
+        raise ValueError(
+            f"store {storage!r} is in memory: its results would vanish when the run ends; "
+            f"give a file (sqlite:///results/NAME.db) or a database server"
+        )
     store = Store(storage)
     try:
         executor = make_executor(spec, resources, evaluate=evaluate)
@@ -101,11 +106,13 @@ def launch(
 
 def make_executor(spec: RunSpec, resources: Resources, *, evaluate: Evaluate) -> Executor:
     """In this process, or on Ray (a private local instance, or the cluster at the address)."""
-    options = EvalOptions.of(spec, threads=resources.eval_threads)
-    if resources.in_process:
+    if resources.in_process:  # here the training loop keeps the time limit itself
+        limit = resources.time_limit
+        options = EvalOptions.of(spec, threads=resources.eval_threads, time_limit=limit)
         return InProcessExecutor(options, evaluate=evaluate)
     from archsearch.ray_executor import RayExecutor
 
+    options = EvalOptions.of(spec, threads=resources.eval_threads)
     return RayExecutor(
         options,
         address=resources.address,

@@ -45,5 +45,23 @@ class RunLockedError(StoreError):
         super().__init__(message)
 
 
+def reason(error: BaseException) -> str:
+    """The first line of a database error's own message (SQLAlchemy's ``orig``)."""
+    orig = getattr(error, "orig", None) or error
+    lines = str(orig).strip().splitlines()
+    return lines[0] if lines else type(orig).__name__
+
+
 def _clock(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "?"
+
+
+class StoreWriteError(StoreError):
+    """A write to the store failed: the database stopped, refused the write, or its file went.
+
+    ``resumable``: everything committed before is intact, so the same command resumes.
+    """
+
+    def __init__(self, message: str, *, resumable: bool = True) -> None:
+        super().__init__(message)
+        self.resumable = resumable

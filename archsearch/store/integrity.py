@@ -7,9 +7,17 @@ sqlite3 shell's default), and for tests that kill a driver mid-commit.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Select, func, select
+from sqlalchemy import Connection, Select, func, select, text
 
 from archsearch.store.schema import STATUSES, cells, evaluations, runs, trials
+
+
+def damage(conn: Connection) -> list[str]:
+    """SQLite's own check of its pages and indexes (``PRAGMA quick_check``); [] when sound."""
+    if conn.dialect.name != "sqlite":
+        return []
+    found = [row[0] for row in conn.execute(text("PRAGMA quick_check(20)"))]
+    return [] if found == ["ok"] else [f"damaged store: {line}" for line in found]
 
 
 def problems(conn: Connection, run_id: int | None = None) -> list[str]:

@@ -21,12 +21,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, inspect, select, update
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DatabaseError, DBAPIError, IntegrityError, ProgrammingError
 
 from archsearch.store import integrity, lock
 from archsearch.store import schema as db
-from archsearch.store.engine import DEFAULT_URL, make_engine, safe
-from archsearch.store.errors import StoreError
+from archsearch.store.engine import DEFAULT_URL, file_identity, make_engine, safe, sqlite_path
+from archsearch.store.errors import StoreError, StoreWriteError, reason
 from archsearch.store.schema import SCHEMA_VERSION, now
 from archsearch.store.trial import TRIAL_FIELDS, trial_row
 
@@ -45,7 +45,12 @@ class StoredEvaluation:
 
 
 class Store:
-    """A results database at ``url`` (``DEFAULT_URL`` if None); made on first use if ``create``.
+    """A results database at ``url`` (``DEFAULT_URL`` if None); made on first use if ``create``,
+    else opened read-only (for readers: a store in a read-only folder can still be read).
+
+    Every write checks that a SQLite store's file is still the one opened (same device
+    and inode): a store deleted or replaced under a running search fails its next
+    commit loudly instead of writing into a file nobody will see.
 
     ``lease`` is how long, in seconds, a driver's lock outlives its last heartbeat.
     """
@@ -56,8 +61,10 @@ class Store:
         self.url = url or DEFAULT_URL
         self.lease = lease
         self.engine = make_engine(self.url, create=create)
+        self._file: tuple[str, int, int] | None = None  # SQLite: (path, device, inode) opened
         try:
             self._prepare(create=create)
+            self._file = file_identity(sqlite_path(self.url))
         except DBAPIError as error:
             self.engine.dispose()
             reason = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
@@ -107,11 +114,35 @@ class Store:
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        """A write transaction (on SQLite it takes the write lock up front)."""
-        with self.engine.connect() as conn:
-            conn = conn.execution_options(write=True)
-            with conn.begin():
-                yield conn
+        """A write transaction (on SQLite it takes the write lock up front). A database
+        that stopped or refused the write raises ``StoreWriteError`` (one line)."""
+        self._check_file()
+        try:
+            with self.engine.connect() as conn:
+                conn = conn.execution_options(write=True)
+                with conn.begin():
+                    yield conn
+                    self._check_file()  # before the commit: not into a deleted file
+        except (IntegrityError, ProgrammingError):  # a concurrent writer: the callers handle it
+            raise
+        except DatabaseError as error:  # stopped, unreachable, read-only, damaged
+            raise StoreWriteError(
+                f"cannot write to the store at {safe(self.url)} ({reason(error)}); every "
+                f"evaluation committed before this is kept"
+            ) from None
+
+    def _check_file(self) -> None:
+        """Raise ``StoreWriteError`` if the SQLite file opened was deleted or replaced."""
+        if self._file is None:
+            return
+        path = self._file[0]
+        if file_identity(path) != self._file:
+            raise StoreWriteError(
+                f"the store file {path} was deleted or replaced while in use: the results "
+                f"committed since then were not saved (they went to the deleted file), and "
+                f"nothing more is written; restore the file or start the run again",
+                resumable=False,
+            )
 
     def close(self) -> None:
         """Close the store's connections."""
@@ -206,10 +237,16 @@ class Store:
         return None if row is None else dict(row._mapping)
 
     def check_integrity(self, run: str | None = None) -> list[str]:
-        """Problems found in the store (or in one run and the store as a whole); [] if none."""
-        with self.engine.connect() as conn:
-            run_id = None if run is None else self.run_id(conn, run)
-            return integrity.problems(conn, run_id)
+        """Problems found in the store (or in one run and the store as a whole); [] if none.
+
+        A store SQLite cannot read (a damaged page) is reported, not raised."""
+        try:
+            with self.engine.connect() as conn:
+                run_id = None if run is None else self.run_id(conn, run)
+                damage = integrity.damage(conn)
+                return damage or integrity.problems(conn, run_id)
+        except DatabaseError as error:
+            return [f"the store at {safe(self.url)} cannot be read: {reason(error)}"]
 
 
 class RunHandle:
