@@ -201,3 +201,24 @@ def test_tasks_build_builds_what_is_not_built(monkeypatch):
     built = runner.invoke(app, ["tasks", "--preset", "smoke", "--build"])
     assert built.exit_code == 0 and "building xml" in built.output
     assert "not built" not in built.output
+
+
+def test_ctrl_c_leaves_the_run_interrupted_with_a_masked_resume_hint(tmp_path):
+    import signal
+
+    url = f"sqlite:///{tmp_path}/s.db"
+    said = []
+
+    def on_event(event):
+        said.append(event)
+        if event.kind == "commit" and event.progress.done == 1:
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C once: stop scheduling
+
+    result = launch(tiny(), Resources(storage=url, in_process=True), on_event=on_event)
+    assert result.interrupted and result.progress.done == 1
+    assert "Resume with the same command" in said[-1].message
+    listed = json.loads(runner.invoke(app, ["runs", "--storage", url, "--json"]).stdout)
+    assert (listed[0]["state"], listed[0]["done"]) == ("interrupted", 1)
+    launch(tiny(), Resources(storage=url, in_process=True))  # the same call resumes, to the end
+    listed = json.loads(runner.invoke(app, ["runs", "--storage", url, "--json"]).stdout)
+    assert (listed[0]["state"], listed[0]["done"]) == ("finished", 4)
