@@ -55,9 +55,16 @@ class TrainSettings:
     log_every: int = 10  # steps between progress callbacks
     backend: str = "torchscript"
     device: str = "cpu"
+    # time.monotonic() past which the trial stops as "timeout": the evaluation's time
+    # limit when it runs in process (on Ray the executor cancels it instead).
+    deadline: float | None = None
 
 
 class _Diverged(Exception):
+    pass
+
+
+class _TimedOut(Exception):
     pass
 
 
@@ -79,6 +86,9 @@ def train_trial(
         _run(cell, task, params, optimizer, seed, settings, report, on_step, result, start)
     except _Diverged:
         result.status = "diverged"
+    except _TimedOut:
+        result.status = "timeout"
+        result.error = "stopped at the evaluation's time limit"
     except Exception as error:  # a failed run is a result, not a crash of the search
         result.status = "failed"
         result.error = _describe(error)
@@ -143,6 +153,8 @@ def _run(cell, task, params, optimizer_name, seed, settings, report, on_step, re
         out_of_time = (
             config.time_budget is not None and time.monotonic() - start > config.time_budget
         )
+        if settings.deadline is not None and time.monotonic() > settings.deadline:
+            raise _TimedOut
         if step % config.eval_every == 0 or step == config.train_steps or out_of_time:
             valid = measure(model, task, "valid", device)[task.metric]
             if not math.isfinite(valid):
@@ -183,7 +195,8 @@ def measure(model: TaskModel, task, split: str, device: torch.device) -> dict[st
     state: State | None = None
     for batch in task.eval_batches(split):
         batch = _to(batch, device)
-        if not task.stateful or getattr(batch, "reset", False):
+        # The state carries across a pass unless the preset asks for a fresh one per window.
+        if not task.stateful or getattr(batch, "reset", False) or not task.config.eval_carry:
             state = None
         features, state = model(batch.inputs, state)
         for key, value in model.head.stats(features, batch).items():

@@ -2,22 +2,27 @@
 # Measure the fidelity of the budgets `archsearch search` uses by default (the quick preset):
 # results/fidelity/<task>-quick/. Every evaluation lands in one store, so the same command
 # resumes after a crash and trains nothing twice. CPU-hours on 2 cores; run it with nohup.
+#   scripts/fidelity_budgets.sh [ptb] [arith] [xml]     (default: all three)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STORE="${STORE:-sqlite:///results/fidelity.db}"
 LOGS="${LOGS:-../shared/data/nasbench-nlp-wt2/logs.jsonl}"
-# One fixed setting for every cell, so the budget alone is under test (the issue's setting).
-FIXED=(--set lr=0.003 --set init_scale=1 --set layers=1 --set max_grad_norm=5)
+LR="${LR:-0.003}"
+# One fixed setting for every cell, so the budget alone is under test.
+FIXED=(--set "lr=$LR" --set init_scale=1 --set layers=1 --set max_grad_norm=5)
 COMMON=(--preset quick --seeds 0,1 --storage "$STORE" --workers "${WORKERS:-2}" "${FIXED[@]}")
-
-# PTB against NAS-Bench-NLP's final WikiText-2 perplexities: 24 architectures across the range.
-archsearch fidelity "$LOGS" --size 24 --task ptb --name fidelity-ptb-quick \
-    --out results/fidelity/ptb-quick "${COMMON[@]}"
-# arith and xml against a 4x longer budget trained here: 12 zoo cells and 4 mutants.
 ZOO=(tanh lstm lstm_f lstm_i lstm_o lstm_b gru mut1 mut2 mut3 greff_nig greff_nfg)
-for task in arith xml; do
-    steps=$(python -c "import tasks; print(tasks.get('$task', preset='quick').config.train_steps)")
-    archsearch fidelity "${ZOO[@]}" --mutants 4 --task "$task" --name "fidelity-$task-quick" \
-        --reference-knob "train_steps=$((4 * steps))" --out "results/fidelity/$task-quick" \
-        "${COMMON[@]}"
+
+for task in "${@:-ptb arith xml}"; do
+    if [ "$task" = ptb ]; then
+        # Against NAS-Bench-NLP's final WikiText-2 perplexities: 24 architectures across the range.
+        archsearch fidelity "$LOGS" --size 24 --task ptb --name "fidelity-ptb-quick${SUFFIX:-}" \
+            --out "results/fidelity/ptb-quick${SUFFIX:-}" "${COMMON[@]}"
+    else
+        # Against a 4x longer budget trained here: 12 zoo cells and 4 mutants.
+        steps=$(python -c "import tasks; print(tasks.get('$task', preset='quick').config.train_steps)")
+        archsearch fidelity "${ZOO[@]}" --mutants 4 --task "$task" --name "fidelity-$task-quick" \
+            --reference-knob "train_steps=$((4 * steps))" --out "results/fidelity/$task-quick" \
+            "${COMMON[@]}"
+    fi
 done

@@ -61,6 +61,12 @@ class TaskConfig:
         "nasbench": NAS-Bench-NLP's (every cell parameter ~ U(-1/sqrt(H),
         1/sqrt(H)), embedding and head weights ~ U(-0.1, 0.1)), for comparing
         with their numbers.
+    eval_carry: for a stateful task (ptb), whether an evaluation pass carries the
+        state from window to window (the usual way) or starts each window afresh.
+        A cheap run can leave a cell whose state is only held in check by the
+        training updates (no squashing on its recurrent path); carried over a
+        whole split its state then overflows, and a cell that full training
+        makes stable scores as diverged. Training always carries the state.
     """
 
     seq_len: int = 64
@@ -80,6 +86,7 @@ class TaskConfig:
     temporal_reg: float = 0.0
     warmup_steps: int = 0
     init: str = "scaled"
+    eval_carry: bool = True
 
     def __post_init__(self) -> None:
         for name in ("seq_len", "batch_size", "hidden_size", "train_steps", "eval_every"):
@@ -93,6 +100,7 @@ class TaskConfig:
         _check(self, "lr_schedule", self.lr_schedule in LR_SCHEDULES, f"one of {LR_SCHEDULES}")
         _check(self, "warmup_steps", self.warmup_steps >= 0, "an integer >= 0")
         _check(self, "init", self.init in INITS, f"one of {INITS}")
+        _check(self, "eval_carry", isinstance(self.eval_carry, bool), "True or False")
         for name in ("activation_reg", "temporal_reg"):
             _check(self, name, getattr(self, name) >= 0, "a number >= 0")
 
