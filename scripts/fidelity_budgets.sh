@@ -13,7 +13,9 @@ FIXED=(--set "lr=$LR" --set init_scale=1 --set layers=1 --set max_grad_norm=5)
 COMMON=(--preset quick --seeds 0,1 --storage "$STORE" --workers "${WORKERS:-2}" "${FIXED[@]}")
 ZOO=(tanh lstm lstm_f lstm_i lstm_o lstm_b gru mut1 mut2 mut3 greff_nig greff_nfg)
 
-for task in "${@:-ptb arith xml}"; do
+tasks=("$@")
+[ ${#tasks[@]} -gt 0 ] || tasks=(ptb arith xml)
+for task in "${tasks[@]}"; do
     if [ "$task" = ptb ]; then
         # Against NAS-Bench-NLP's final WikiText-2 perplexities: 24 architectures across the range.
         archsearch fidelity "$LOGS" --size 24 --task ptb --name "fidelity-ptb-quick${SUFFIX:-}" \
