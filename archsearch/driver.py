@@ -71,6 +71,7 @@ def run_search(
             tasks=list(spec.tasks),
             trials=spec.trials,
             seed=spec.seed,
+            preset=spec.preset,
             **spec.searcher_options,
         )
         run = store.open_run(spec.name, spec.to_dict())

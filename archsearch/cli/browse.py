@@ -31,6 +31,7 @@ def rebuild_searcher(config: dict[str, Any], saved: dict[str, Any] | None):
             tasks=list(config["tasks"]),
             trials=config.get("trials", 1),
             seed=config.get("seed", 0),
+            preset=config.get("preset", "quick"),
             **config.get("searcher_options", {}),
         )
         if saved:

@@ -81,13 +81,16 @@ class Searcher(ABC):
         seed: int = 0,
         reference: str = "gru",
         seeds: Sequence[str] = ("lstm", "gru"),
+        preset: str = "quick",
     ) -> None:
-        """``seeds``: zoo cells evaluated first, beside the reference (the search's start)."""
+        """``seeds``: zoo cells evaluated first, beside the reference (the search's start);
+        ``preset``: the budget the evaluations run at (its measured figures: tasks.measured)."""
         if not tasks:
             raise ValueError("a search needs at least one task")
         if trials < 1:
             raise ValueError(f"trials must be at least 1, not {trials}")
         self.tasks = list(tasks)
+        self.preset = preset
         self.trials = trials
         self.seed = seed
         self.rng = random.Random(seed)

@@ -15,7 +15,10 @@
 
 Our choices where the paper is silent: the threshold (0.9), the re-evaluation
 probability (0.1) and its trial count (twice the normal), uniform choice of
-the parent from the list.
+the parent from the list. The threshold on each task is lowered by the
+measured move of that task's metric between repeats at the run's preset
+(``tasks.measured``: ``threshold * (1 - noise)``), so a candidate is not
+dropped by a seed's luck alone.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from typing import Any
 
 from archsearch.search.base import Outcome, Proposal, Searcher
 from archsearch.space import mutate
+from tasks.measured import noise_margin
 
 
 class JozefowiczSearch(Searcher):
@@ -42,6 +46,7 @@ class JozefowiczSearch(Searcher):
         super().__init__(**common)
         self.list_size = list_size
         self.threshold = threshold
+        self.thresholds = {t: threshold * (1 - noise_margin(t, self.preset)) for t in self.tasks}
         self.reeval_probability = reeval_probability
         self.reeval_trials = reeval_trials or 2 * self.trials
         self.members: list[str] = []
@@ -86,7 +91,7 @@ class JozefowiczSearch(Searcher):
         if reference is None:
             self.waiting.append((digest, task))
             return
-        if math.isnan(rel) or rel < self.threshold:
+        if math.isnan(rel) or rel < self.thresholds[task]:
             self.cells[digest].dropped = True
             return
         position = self.tasks.index(task)

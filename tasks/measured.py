@@ -1,0 +1,50 @@
+"""What each task's budget costs and how well it ranks cells: measured, not claimed.
+
+One entry per (task, preset), copied from the fidelity reports that
+``scripts/fidelity_budgets.sh`` writes (``results/fidelity/<task>-<preset>/fidelity.json``;
+a test keeps the two equal). The search's filter chain reads them: tasks are
+met cheapest first (``cheapest_first``), and a candidate is dropped at a task
+only when it falls below the threshold by more than one repeat's typical move
+of the metric there (``noise_margin``), so noise alone does not end a cell.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Measured:
+    """A budget's measured cost and fidelity (see results/fidelity/)."""
+
+    cpu_seconds: float  # median CPU-seconds of one (cell, trial) on one core
+    seed_to_seed: float  # Spearman between two seeds over the panel
+    seed_noise: float  # median relative move of the metric between two seeds
+    spearman: float  # against the reference (seed 0)
+    reference: str  # what the reference was
+    report: str  # the report it comes from
+
+
+MEASURED: dict[tuple[str, str], Measured] = {}
+
+
+def measured(task: str, preset: str) -> Measured | None:
+    return MEASURED.get((task, preset))
+
+
+def cheapest_first(tasks: Iterable[str], preset: str) -> list[str]:
+    """``tasks`` by measured cost, cheapest first; unmeasured ones after, in their order."""
+    tasks = list(tasks)
+
+    def cost(indexed: tuple[int, str]) -> tuple[float, int]:
+        figures = measured(indexed[1], preset)
+        return (figures.cpu_seconds if figures else float("inf"), indexed[0])
+
+    return [task for _, task in sorted(enumerate(tasks), key=cost)]
+
+
+def noise_margin(task: str, preset: str) -> float:
+    """The relative move of ``task``'s metric between repeats at ``preset`` (0 if unmeasured)."""
+    figures = measured(task, preset)
+    return figures.seed_noise if figures else 0.0
