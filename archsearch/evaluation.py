@@ -84,14 +84,22 @@ class Evaluation:
 
 
 def load_cell(spec: str | Cell) -> Cell:
-    """A cell from a zoo name, a path to a cell file, or cell text."""
+    """A cell from a zoo name, a path to a cell file, or cell text; ``ValueError`` (a
+    ``CellError`` for bad text) when it is none of these or its file can't be read."""
     if isinstance(spec, Cell):
         return spec
     if "\n" in spec or spec.lstrip().startswith("cell "):
         return parse_cell(spec)
     path = Path(spec)
+    if path.is_dir() and spec not in zoo.names():
+        raise ValueError(f"{spec!r} is a folder; give a zoo name, a cell file or cell text")
     if spec.endswith(".cell") or (path.suffix and path.is_file()):
-        return parse_cell(path.read_text(encoding="utf-8"))
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            why = getattr(error, "strerror", None) or "not UTF-8 text"
+            raise ValueError(f"cannot read the cell file {spec!r}: {why}") from None
+        return parse_cell(text)
     return zoo.get(spec)
 
 
@@ -182,6 +190,8 @@ def evaluate(
         evaluation.trials.append(result)
         if on_trial is not None:
             on_trial(index, trials, result)
+        if result.status == "timeout":  # the evaluation's time is up: no more trials
+            break
     evaluation.seconds = time.monotonic() - start
     return evaluation
 

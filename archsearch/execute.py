@@ -42,9 +42,12 @@ class EvalOptions:
     backend: str
     overrides: dict[str, Any]  # task knobs
     fixed: dict[str, Any]  # hyperparameters not sampled
+    # Seconds an evaluation may train (Resources.time_limit), kept by the training loop
+    # itself; None where the executor enforces the limit (Ray cancels the task).
+    time_limit: float | None = None
 
     @classmethod
-    def of(cls, spec: RunSpec, *, threads: int = 1) -> EvalOptions:
+    def of(cls, spec: RunSpec, *, threads: int = 1, time_limit: float | None = None) -> EvalOptions:
         """The evaluation options of ``spec``, with ``threads`` torch threads per evaluation."""
         return cls(
             preset=spec.preset,
@@ -56,6 +59,7 @@ class EvalOptions:
             backend=spec.backend,
             overrides=dict(spec.overrides),
             fixed=dict(spec.fixed),
+            time_limit=time_limit,
         )
 
 
@@ -79,6 +83,7 @@ def evaluate_proposal(proposal: dict[str, Any], options: EvalOptions) -> dict[st
 
     device = "cuda" if torch.cuda.is_available() and _gpu_assigned() else "cpu"
     start = time.monotonic()
+    deadline = None if options.time_limit is None else start + options.time_limit
     evaluation = evaluate(
         proposal["cell_text"],
         proposal["task"],
@@ -92,7 +97,7 @@ def evaluate_proposal(proposal: dict[str, Any], options: EvalOptions) -> dict[st
         fixed=options.fixed,
         overrides=options.overrides,
         threads=options.threads,
-        settings=TrainSettings(backend=options.backend, device=device),
+        settings=TrainSettings(backend=options.backend, device=device, deadline=deadline),
     )
     best = evaluation.best
     return {

@@ -16,6 +16,11 @@ is off; no usage statistics are sent. No dashboard is started. The executor
 shuts the instance down when the search ends (``shutdown``), so Ray's agents
 do not outlive the driver; after a SIGKILL of the driver, its dashboard and
 runtime-env agents linger about 60 s (loopback ports open), then exit.
+
+Nothing waits forever: an address is probed (TCP, ``PROBE_S``) and joined
+within ``JOIN_S``, and an evaluation that no node could hold (more CPUs or GPUs
+than any node has) is refused before anything is submitted: ``ResourceError``,
+one line, instead of "1 in flight" for ever.
 """
 
 from __future__ import annotations
@@ -23,7 +28,10 @@ from __future__ import annotations
 import ipaddress
 import math
 import os
+import re
+import socket
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Callable
@@ -48,6 +56,12 @@ LOCAL_ENV = {
     "RAY_USAGE_STATS_ENABLED": "0",  # no usage report sent out
 }
 LOOPBACK = ipaddress.ip_network("127.0.0.0/8")
+PROBE_S = 5.0  # how long to try opening a TCP connection to a cluster's address
+JOIN_S = 25.0  # how long ray.init may take to join a reachable cluster
+
+
+class ResourceError(ValueError):
+    """The cluster can't be reached, or no node has what one evaluation asks for."""
 
 
 class RayExecutor(Executor):
@@ -75,8 +89,9 @@ class RayExecutor(Executor):
         self._owns_ray = not ray.is_initialized()  # then shutdown() stops what it started
         if self._owns_ray:
             if address:
-                ray.init(address=address, log_to_driver=False)
+                _join(ray, address)
             else:
+                _check_this_machine(cpus_per_eval)
                 # A private local instance: no dashboard, the node on loopback.
                 ray.init(
                     num_cpus=None
@@ -89,6 +104,12 @@ class RayExecutor(Executor):
                 )
                 _warn_unless_loopback(ray.util.get_node_ip_address())
         self._ray = ray
+        try:
+            _check_nodes(ray.nodes(), cpus_per_eval, gpus_per_eval)
+        except ResourceError:
+            if self._owns_ray:
+                ray.shutdown()
+            raise
         self._remote = ray.remote(evaluate).options(
             num_cpus=cpus_per_eval, num_gpus=gpus_per_eval, max_retries=max_retries
         )
@@ -145,6 +166,63 @@ class RayExecutor(Executor):
         if self._owns_ray:  # a local instance stops; a cluster only loses this driver
             self._ray.shutdown()
             self._owns_ray = False
+
+
+def _join(ray, address: str) -> None:
+    """``ray.init(address=...)``, or ``ResourceError`` within ``PROBE_S + JOIN_S`` seconds."""
+    found = re.fullmatch(r"(?:[a-z]+://)?(\[[^\]]+\]|[^:/\[\]]+):(\d+)/?", address.strip())
+    if found:
+        host, port = found.group(1).strip("[]"), int(found.group(2))
+        try:
+            socket.create_connection((host, port), timeout=PROBE_S).close()
+        except (OSError, ValueError) as error:
+            why = getattr(error, "strerror", None) or str(error) or type(error).__name__
+            raise ResourceError(
+                f"cannot reach the Ray cluster at {address} ({why}); start it "
+                f"(`ray start --head`) or give another --address / RAY_ADDRESS"
+            ) from None
+    elif address.strip() != "auto":
+        raise ResourceError(f"Ray address {address!r}: give host:port, ray://host:port or auto")
+    outcome: dict[str, BaseException] = {}
+
+    def init() -> None:
+        try:
+            ray.init(address=address, log_to_driver=False)
+        except BaseException as error:  # handed to the caller's thread
+            outcome["error"] = error
+
+    joining = threading.Thread(target=init, name="ray-join", daemon=True)
+    joining.start()
+    joining.join(JOIN_S)
+    if joining.is_alive():
+        raise ResourceError(f"the Ray cluster at {address} did not answer within {JOIN_S:g} s")
+    if "error" in outcome:
+        error = outcome["error"]
+        line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise ResourceError(f"cannot join the Ray cluster at {address}: {line}") from None
+
+
+def _check_this_machine(cpus_per_eval: float) -> None:
+    """A local instance can't give one evaluation more CPUs than this machine has."""
+    cpus = os.cpu_count() or 1
+    if cpus_per_eval > cpus:
+        raise ResourceError(
+            f"--cpus-per-eval {cpus_per_eval:g}: this machine has {cpus} CPUs; ask for "
+            f"at most {cpus}, or give the --address of a cluster with bigger nodes"
+        )
+
+
+def _check_nodes(nodes: list[dict], cpus: float, gpus: float) -> None:
+    """Some live node must hold one evaluation's CPUs and GPUs, or it would wait for ever."""
+    alive = [node.get("Resources", {}) for node in nodes if node.get("Alive", True)]
+    for kind, wanted in (("CPU", cpus), ("GPU", gpus)):
+        most = max((resources.get(kind, 0.0) for resources in alive), default=0.0)
+        if wanted > 0 and most < wanted:
+            have = f"the largest node has {most:g}" if most else f"no node has a {kind}"
+            raise ResourceError(
+                f"each evaluation asks for {wanted:g} {kind}(s) but {have}; "
+                f"ask for less (--{kind.lower()}s-per-eval) or add a node that has them"
+            )
 
 
 def _warn_unless_loopback(node_ip: str) -> None:

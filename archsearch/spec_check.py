@@ -8,10 +8,15 @@ names, fixed hyperparameters as the space's values.
 from __future__ import annotations
 
 import operator
+import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from archsearch.spec import RunSpec
+
+# A run name becomes a folder name (results/report-NAME): no path separator, no leading dot.
+NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}")
+SEED_LIMIT = 2**31  # seeds are stored as 32-bit integers and seed numpy and torch
 
 
 def check(spec: RunSpec) -> dict[str, Any]:
@@ -20,8 +25,7 @@ def check(spec: RunSpec) -> dict[str, Any]:
     from archsearch.hparams import PRUNERS, SAMPLERS, get_space
     from archsearch.spec import parse_budget
 
-    if not isinstance(spec.name, str) or not spec.name.strip():
-        raise ValueError(f"a run needs a non-empty name, got {spec.name!r}")
+    check_name(spec.name)
     names = tuple(task_suite.TASKS.canonical(str(t)) for t in spec.tasks)
     if not names:
         raise ValueError("a run needs at least one task")
@@ -35,6 +39,7 @@ def check(spec: RunSpec) -> dict[str, Any]:
     _integer(spec, "trials", 1)
     _integer(spec, "repeats", 1)
     _integer(spec, "seed", 0)
+    check_seed(spec.seed)
     if spec.repeats != 1:  # the driver evaluates each (cell, task) once for now
         raise ValueError(f"repeats={spec.repeats}: only 1 is supported so far")
     fixed = get_space(spec.space).check_fixed(dict(spec.fixed))
@@ -42,10 +47,27 @@ def check(spec: RunSpec) -> dict[str, Any]:
         raise ValueError(f"unknown sampler {spec.sampler!r}; valid names: {', '.join(SAMPLERS)}")
     if spec.pruner not in PRUNERS:
         raise ValueError(f"unknown pruner {spec.pruner!r}; valid names: {', '.join(PRUNERS)}")
-    _check_backend(spec.backend)
+    check_backend(spec.backend)
     parse_budget(spec.budget)
     _check_searcher(spec, names)
     return {"tasks": names, "fixed": fixed, "budget": str(spec.budget)}
+
+
+def check_name(name: object) -> None:
+    """A run name: letters, digits, ``-_.``, up to 100 characters, not starting with a dot."""
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(f"a run needs a non-empty name, got {name!r}")
+    if not NAME.fullmatch(name):
+        raise ValueError(
+            f"run name {name!r}: use up to 100 letters, digits, '-', '_' and '.', "
+            f"not starting with '.' (it names the run's report folder)"
+        )
+
+
+def check_seed(seed: int) -> None:
+    """A seed the database and the generators take: 0 <= seed < 2**31."""
+    if not 0 <= seed < SEED_LIMIT:
+        raise ValueError(f"seed must be at least 0 and below 2**31 = {SEED_LIMIT}, not {seed}")
 
 
 def _integer(spec: RunSpec, name: str, low: int) -> None:
@@ -67,7 +89,8 @@ def _check_knobs(task: str, preset: str, overrides: dict[str, Any]) -> None:
     make_config(cls.config_class, cls.presets_for(**fixed), preset, dict(overrides))
 
 
-def _check_backend(name: str) -> None:
+def check_backend(name: str) -> None:
+    """A registered compile backend, or ``ValueError`` listing them."""
     from archsearch.compile.backends import BACKENDS
 
     if name not in BACKENDS:

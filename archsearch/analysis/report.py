@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import html
 import math
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +29,7 @@ from archsearch.analysis.tables import (
 from archsearch.cell import parse_cell
 from archsearch.scoring import relative, score
 from archsearch.space import ablations
+from archsearch.spec_check import check_name
 from archsearch.store import Store, load_results
 from archsearch.store.engine import safe
 
@@ -113,7 +116,8 @@ def build(
     frame = load_results(url, run=run)
     if frame.empty:
         raise ValueError(
-            f"no results in {url or 'the default store'}" + (f" for run {run!r}" if run else "")
+            f"no results in {safe(url) if url else 'the default store'}"
+            + (f" for run {run!r}" if run else "")
         )
     store = Store(url, create=False)
     tasks = [t for t in dict.fromkeys(frame.sort_values("key")["task"])]
@@ -231,14 +235,51 @@ def write_report(
     evaluator: str = "fanova",
     extra: list[Block] | None = None,
 ) -> Path:
-    """Write ``report.md``, ``report.html`` and the PNGs into ``out``; return the folder."""
+    """Write ``report.md``, ``report.html`` and the PNGs into ``out``; return the folder.
+
+    The report is made in a hidden folder beside ``out`` and moved in when whole, so a
+    report that fails leaves nothing behind (no empty folder). A folder that can't be
+    written, or a file at ``out``, is a ``ValueError`` saying so.
+    """
+    if out is None:
+        check_name(run or "all")  # the run's name becomes the folder's
     out = Path(out or f"results/report-{run or 'all'}")
-    out.mkdir(parents=True, exist_ok=True)
-    blocks = build(url, run, out, reference=reference, evaluator=evaluator)
-    blocks[1:1] = extra or []
-    (out / "report.md").write_text(render_markdown(blocks, out), encoding="utf-8")
-    (out / "report.html").write_text(render_html(blocks, out), encoding="utf-8")
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"report folder {out} is a file; give a folder with --out")
+    made = [p for p in (out.parent, *out.parent.parents) if not p.exists()]
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    except OSError as error:
+        _remove(made)
+        raise ValueError(f"cannot write the report into {out}: {error.strerror}") from None
+    try:
+        blocks = build(url, run, work, reference=reference, evaluator=evaluator)
+        blocks[1:1] = extra or []
+        (work / "report.md").write_text(render_markdown(blocks, work), encoding="utf-8")
+        (work / "report.html").write_text(render_html(blocks, work), encoding="utf-8")
+        if out.is_dir():  # an earlier report: replace its files, keep anything else
+            for part in work.iterdir():
+                part.replace(out / part.name)
+            work.rmdir()
+        else:
+            work.rename(out)
+    except OSError as error:
+        raise ValueError(f"cannot write the report into {out}: {error.strerror}") from None
+    finally:
+        if work.exists():
+            shutil.rmtree(work, ignore_errors=True)
+            _remove(made)
     return out
+
+
+def _remove(folders: list[Path]) -> None:
+    """Remove the folders made for a report that failed (innermost first), if empty."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
 
 
 def render_markdown(blocks: list[Block], out: Path) -> str:

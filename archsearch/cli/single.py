@@ -138,8 +138,16 @@ def eval_command(
 ) -> None:
     """Evaluate one cell on one task with sampled hyperparameters; report every trial."""
     from archsearch.evaluation import evaluate
+    from archsearch.spec import check_threads
+    from archsearch.spec_check import check_backend, check_seed
     from archsearch.train import TrainSettings
 
+    try:  # before anything is built or trained
+        check_backend(backend)
+        check_seed(seed)
+        check_threads(threads)
+    except ValueError as error:
+        raise fail(str(error)) from None
     fixed = parse_assignments([*(set_ or []), *(assignments or [])], "--set")
     overrides = typed(parse_assignments(knob or [], "--knob"))
     with Progress(

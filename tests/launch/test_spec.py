@@ -12,7 +12,7 @@ MUTANT = "cell mine(x; h):\n    z = sigmoid(linear(x, h))\n    h = z * tanh(line
 SPECS = [
     RunSpec(),
     RunSpec(
-        name='fixed "quoted" run',
+        name="fixed-run_2.b",  # names are letters, digits and -_. (a report folder's name)
         searcher="fixed",
         searcher_options={"cells": ["gru", MUTANT]},
         tasks=("arith", "music"),  # an alias: stored under its registered name
