@@ -14,30 +14,12 @@ The same command resumes an interrupted run (the store keeps every finished eval
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
-import platform
-
-import torch
 
 from archsearch import Resources, RunSpec, launch
+from archsearch.cli.reproduce import describe_machine  # one description of the machine
 
 CELLS = ["tanh", "lstm", "lstm_f", "lstm_i", "lstm_o", "lstm_b", "gru", "mut1", "mut2", "mut3"]
 TASKS = ["arith", "xml", "ptb", "music-jsb"]
-
-
-def describe_machine() -> str:
-    """CPU model, cores and the software that matters, e.g. for a report's header."""
-    model = platform.processor() or platform.machine()
-    with contextlib.suppress(OSError), open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
-        for line in cpuinfo:
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return (
-        f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"torch {torch.__version__}"
-    )
 
 
 def main() -> None:
