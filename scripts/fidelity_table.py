@@ -33,13 +33,13 @@ def rows(folder: Path) -> list[str]:
     ]
     for path in sorted(folder.glob("*/fidelity.json")):
         data = json.loads(path.read_text())
-        first = data["per_seed"][0]
+        first = data["per_seed"][0] if data["per_seed"] else None
         cost = data["cpu_per_trial"]
-        reference = "NAS-Bench-NLP final" if "panel" in data["reference"] else data["reference"]
+        reference = data["reference"].replace("the panel's reference values", "NAS-Bench-NLP final")
         lines.append(
-            f"| {path.parent.name} | {data['task']} | {first['n']} | {reference} | "
+            f"| {path.parent.name} | {data['task']} | {len(data['cells'])} | {reference} | "
             f"{_interval(first, 'spearman')} | {_interval(data['mean_of_seeds'], 'spearman')} | "
-            f"{_number(data['seed_to_seed'])} | {_number(first['top_k_overlap'])} | "
+            f"{_number(data['seed_to_seed'])} | {_number(first and first['top_k_overlap'])} | "
             f"{_number(cost['median'], 0)} / {_number(cost['max'], 0)} |"
         )
     return lines

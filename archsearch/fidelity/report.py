@@ -17,10 +17,11 @@ def summary_lines(result: FidelityResult) -> list[str]:
         f"fidelity of {result.budget.describe()} on {result.task} ({result.metric}), "
         f"{len(result.cells)} cells, against {result.reference}",
     ]
-    for seed, agreement in zip(result.seeds, result.per_seed, strict=True):
+    for seed, agreement in zip(result.seeds, result.per_seed, strict=False):  # none: no reference
         lines.append(f"  seed {seed}: {_agreement(agreement)}")
     if result.mean_of_seeds is not None:
         lines.append(f"  mean of {len(result.seeds)} seeds: {_agreement(result.mean_of_seeds)}")
+    if len(result.seeds) > 1:
         lines.append(
             f"  seed-to-seed Spearman: {result.seed_to_seed:.2f}; "
             f"a repeat moves the metric by {100 * result.seed_noise:.1f}% (median)"
@@ -46,7 +47,8 @@ def write_fidelity_report(result: FidelityResult, folder: str | Path) -> Path:
     (folder / "fidelity.json").write_text(
         json.dumps(_finite(result.to_dict()), indent=2) + "\n", encoding="utf-8"
     )
-    scatter(result, folder / "scatter.png")
+    if result.per_seed:
+        scatter(result, folder / "scatter.png")
     (folder / "report.md").write_text(markdown(result), encoding="utf-8")
     return folder
 
@@ -61,8 +63,7 @@ def markdown(result: FidelityResult) -> str:
         f"Hyperparameters: space {result.space}, fixed {fixed}. Intervals are bootstrap 95% "
         "over the panel's cells; a failed or diverged run counts as the panel's worst.",
         "",
-        "![cheap against reference](scatter.png)",
-        "",
+        *(["![cheap against reference](scatter.png)", ""] if result.per_seed else []),
         "| cell | reference | " + " | ".join(f"seed {s}" for s in result.seeds) + " |",
         "|---|---:|" + "---:|" * len(result.seeds),
     ]

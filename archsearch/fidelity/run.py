@@ -52,7 +52,7 @@ class FidelityResult:
     space: str
     fixed: dict[str, Any]
     cells: list[CellOutcome]
-    per_seed: list[Agreement]  # the cheap evaluation with each seed against the reference
+    per_seed: list[Agreement]  # each seed against the reference (empty: no reference)
     mean_of_seeds: Agreement | None  # the mean over seeds against the reference
     seed_to_seed: float  # Spearman between the repeats (NaN with one seed)
 
@@ -111,16 +111,22 @@ def measure_fidelity(
 
     The reference is the panel's own values (``PanelCell.reference``, e.g. from
     NAS-Bench-NLP's logs) when ``reference`` is None, else ``reference`` trained
-    here with the first seed. ``fixed`` pins hyperparameters (the same for every
-    cell, so the budget alone is under test).
+    here with the first seed. A panel without reference values and no reference
+    budget measures the repeats' agreement alone (two seeds or more). ``fixed`` pins
+    hyperparameters (the same for every cell, so the budget alone is under test).
     """
     import tasks as task_suite
 
     if not seeds:
         raise ValueError("give at least one seed")
-    if reference is None and any(c.reference is None for c in panel):
-        missing = [c.name for c in panel if c.reference is None]
+    missing = [c.name for c in panel if c.reference is None]
+    if reference is None and missing and len(missing) < len(panel):
         raise ValueError(f"cells without a reference value {missing}: give a reference budget")
+    if reference is None and missing and len(seeds) < 2:
+        raise ValueError(
+            "no reference values and one seed: nothing to compare; give a reference budget "
+            "or two seeds (seed-to-seed agreement alone)"
+        )
     the_task = task_suite.TASKS.canonical(task)
     task_class = task_suite.TASKS.get(the_task)[0]
     higher = task_class.higher_is_better
@@ -133,7 +139,7 @@ def measure_fidelity(
     }
     if reference is None:
         reference_values = [c.reference for c in panel]
-        where = "the panel's reference values"
+        where = "the panel's reference values" if not missing else "no reference (repeats only)"
     else:
         trained = _train(
             panel, the_task, reference, seeds[0], space, fixed, f"{name}-ref", resources, on_event
@@ -151,14 +157,12 @@ def measure_fidelity(
     ]
     by_seed = [[c.cheap[i] for c in cells] for i in range(len(seeds))]
     refs = [c.reference for c in cells]
-    per_seed = [agreement(values, refs, higher_is_better=higher) for values in by_seed]
-    mean = (
-        agreement(
-            list(mean_over_seeds(by_seed, higher_is_better=higher)), refs, higher_is_better=higher
-        )
-        if len(seeds) > 1
-        else None
-    )
+    compared = all(r is not None for r in refs)  # else: seed-to-seed agreement alone
+    per_seed = [agreement(v, refs, higher_is_better=higher) for v in by_seed] if compared else []
+    mean = None
+    if compared and len(seeds) > 1:
+        means = list(mean_over_seeds(by_seed, higher_is_better=higher))
+        mean = agreement(means, refs, higher_is_better=higher)
     return FidelityResult(
         task=the_task,
         metric=task_class.metric,

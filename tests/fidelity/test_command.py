@@ -61,9 +61,19 @@ def test_a_nasbench_panel_is_compared_with_its_final_perplexities(tmp_path):
     assert "Spearman" in Path(tmp_path / "report" / "report.md").read_text()
 
 
+def test_without_a_reference_two_seeds_measure_the_repeats_agreement_alone(tmp_path):
+    result = _run(tmp_path, "lstm", "gru", "tanh", "--task", "xml", "--preset", "smoke")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout.strip().splitlines()[-1])
+    assert data["per_seed"] == [] and data["reference"] == "no reference (repeats only)"
+    assert all(None not in c["cheap"] for c in data["cells"])
+    assert not (tmp_path / "report" / "scatter.png").exists()
+
+
 def test_bad_input_is_one_line_before_anything_trains(tmp_path):
-    no_reference = _run(tmp_path, "lstm", "gru", "tanh", "--task", "xml", "--preset", "smoke")
-    assert no_reference.exit_code == 2 and "reference" in no_reference.output
+    store = f"sqlite:///{tmp_path / 'store.db'}"
+    one_seed = runner.invoke(app, ["fidelity", "lstm", "gru", "--seeds", "0", "--storage", store])
+    assert one_seed.exit_code == 2 and "reference" in one_seed.output
     bad_seeds = runner.invoke(app, ["fidelity", "lstm", "--seeds", "-1", "--in-process"])
     assert bad_seeds.exit_code == 2 and "--seeds" in bad_seeds.output
     assert not (tmp_path / "store.db").exists()
