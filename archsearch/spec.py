@@ -174,6 +174,8 @@ class Resources:
             raise ValueError(f"time_limit must be above 0 seconds, not {self.time_limit}")
         if self.threads is not None:
             check_threads(self.threads)
+        if self.storage is not None and not self.storage.strip():
+            raise ValueError("storage is empty: give a store URL, or leave it out for the default")
 
     @property
     def eval_threads(self) -> int:

@@ -83,7 +83,10 @@ def export_command(
     except (ValueError, StoreError) as error:
         raise fail(str(error)) from None
     folder = Path(out_dir)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise fail(f"cannot write into {folder}: {error.strerror}") from None
     (folder / "cell.txt").write_text(the_cell.to_text(), encoding="utf-8")
     try:
         recipe = json.dumps(the_cell.to_recipe(), indent=2)

@@ -19,9 +19,9 @@ from urllib.parse import quote
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError
 
-from archsearch.store.errors import StoreError
+from archsearch.store.errors import StoreDamagedError, StoreError
 
 DEFAULT_URL = "sqlite:///results/archsearch.db"
 BUSY_TIMEOUT_S = 30  # how long a SQLite writer waits for another one before failing
@@ -137,11 +137,25 @@ def _sqlite_file(url: URL, *, create: bool) -> URL:
     if not create and not path.exists():
         raise StoreError(f"no store at {path}; check the URL, or run a search to create it")
     if create:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            why = error.strerror
+            raise StoreError(f"cannot make the store's folder {path.parent}: {why}") from None
     return url.set(database=str(path))
 
 
 def _set_up_sqlite(engine: Engine, *, writable: bool = True) -> None:
+    @event.listens_for(engine, "handle_error")
+    def _damaged(context: Any) -> None:
+        # "database disk image is malformed", "file is not a database": plain DatabaseError
+        # (a stopped or locked database is an OperationalError, handled by the writers).
+        if type(context.sqlalchemy_exception) is DatabaseError:
+            raise StoreDamagedError(
+                f"the store at {safe(engine.url)} is damaged ({context.original_exception}); "
+                f"read what is left with sqlite3's .recover, or use another store"
+            ) from None
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, record: Any) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below

@@ -56,6 +56,10 @@ def _clock(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "?"
 
 
+class StoreDamagedError(StoreError):
+    """SQLite can't read the store's file: a damaged page, or not a database at all."""
+
+
 class StoreWriteError(StoreError):
     """A write to the store failed: the database stopped, refused the write, or its file went.
 

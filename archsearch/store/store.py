@@ -26,7 +26,7 @@ from sqlalchemy.exc import DatabaseError, DBAPIError, IntegrityError, Programmin
 from archsearch.store import integrity, lock
 from archsearch.store import schema as db
 from archsearch.store.engine import DEFAULT_URL, file_identity, make_engine, safe, sqlite_path
-from archsearch.store.errors import StoreError, StoreWriteError, reason
+from archsearch.store.errors import StoreDamagedError, StoreError, StoreWriteError, reason
 from archsearch.store.schema import SCHEMA_VERSION, now
 from archsearch.store.trial import TRIAL_FIELDS, trial_row
 
@@ -78,6 +78,11 @@ class Store:
 
     def _prepare(self, *, create: bool) -> None:
         version = self._schema_version()
+        if create and version is not None:  # a writer: not into a damaged file
+            with self.engine.connect() as conn:
+                damage = integrity.damage(conn)
+            if damage:
+                raise StoreError(f"the store at {safe(self.url)} is damaged: {damage[0]}")
         if version is None and create:
             self._create()
             version = self._schema_version()
@@ -245,6 +250,8 @@ class Store:
                 run_id = None if run is None else self.run_id(conn, run)
                 damage = integrity.damage(conn)
                 return damage or integrity.problems(conn, run_id)
+        except StoreDamagedError as error:
+            return [str(error)]
         except DatabaseError as error:
             return [f"the store at {safe(self.url)} cannot be read: {reason(error)}"]
 
