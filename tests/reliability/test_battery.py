@@ -8,7 +8,8 @@ import pytest
 
 from scripts import hostile_battery as battery
 
-# One case of each kind, cheap: no Ray start, no training (a few seconds each).
+# One case of each kind, cheap: no Ray start, no training. Run here through CliRunner (a
+# subprocess spends seconds importing torch); the slow test runs every case in a subprocess.
 SAMPLE = [
     "search --name 'x/../../escape'",
     "search --seed '2147483648'",
@@ -28,7 +29,7 @@ SAMPLE = [
 @pytest.mark.parametrize("name", SAMPLE)
 def test_a_sample_of_the_battery(name, tiny_store, tmp_path):
     (case,) = [c for c in battery.cases() if c.name == name]
-    acceptable, line = battery.run_case(case, tiny_store, tmp_path)
+    acceptable, line = battery.run_case(case, tiny_store, tmp_path, here_=True)
     assert acceptable, line
 
 
