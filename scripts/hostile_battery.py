@@ -339,11 +339,15 @@ def count_runs(db: Path) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fast", action="store_true", help="Only the quick subset.")
-    parser.add_argument("-k", default="", help="Only cases whose name holds this.")
+    parser.add_argument("-k", default="", help="Only cases whose name holds one of these (a,b).")
+    parser.add_argument("--timeout", type=float, help=f"Seconds per case [{TIMEOUT_S:g}].")
     parser.add_argument("--jobs", type=int, default=3, help="Cases at once.")
     parser.add_argument("--here", action="store_true", help="Through CliRunner, here.")
     args = parser.parse_args(argv)
-    chosen = [c for c in cases() if (c.fast or not args.fast) and args.k in c.name]
+    wanted = args.k.split(",")
+    chosen = [c for c in cases() if (c.fast or not args.fast) and any(w in c.name for w in wanted)]
+    for case in chosen:  # a loaded machine spends tens of seconds importing torch alone
+        case.timeout = args.timeout or case.timeout
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="hostile-") as folder:
         scratch = Path(folder)
