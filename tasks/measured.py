@@ -19,9 +19,9 @@ class Measured:
     """A budget's measured cost and fidelity (see results/fidelity/)."""
 
     cpu_seconds: float  # median CPU-seconds of one (cell, trial) on one core
-    seed_to_seed: float  # Spearman between two seeds over the panel
-    seed_noise: float  # median relative move of the metric between two seeds
-    spearman: float  # against the reference (seed 0)
+    seed_to_seed: float | None  # Spearman between two seeds over the panel (None: one seed)
+    seed_noise: float | None  # median relative move of the metric between two seeds
+    spearman: float | None  # against the reference (seed 0; None: no reference)
     reference: str  # what the reference was
     report: str  # the report it comes from
 
@@ -47,4 +47,4 @@ def cheapest_first(tasks: Iterable[str], preset: str) -> list[str]:
 def noise_margin(task: str, preset: str) -> float:
     """The relative move of ``task``'s metric between repeats at ``preset`` (0 if unmeasured)."""
     figures = measured(task, preset)
-    return figures.seed_noise if figures else 0.0
+    return figures.seed_noise if figures and figures.seed_noise is not None else 0.0
