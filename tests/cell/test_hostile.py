@@ -36,10 +36,11 @@ HOSTILE = {
 
 @pytest.mark.parametrize("text", list(HOSTILE.values()), ids=list(HOSTILE))
 def test_hostile_text_fails_fast(text: str) -> None:
-    start = time.perf_counter()
+    # The parser's own CPU time, not wall time: on a loaded machine a wall clock flakes.
+    start = time.thread_time()
     with pytest.raises(CellError):
         parse_cell(text)
-    assert time.perf_counter() - start < 1.0
+    assert time.thread_time() - start < 1.0
 
 
 TOKENS = [
