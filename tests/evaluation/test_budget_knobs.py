@@ -26,7 +26,7 @@ def test_the_adaptive_head_scores_exactly_its_full_distribution():
     assert sums["nll_sum"] == pytest.approx(float(expected), rel=1e-5)
     assert torch.exp(log_probs).sum(1).allclose(torch.ones(log_probs.shape[0]), atol=1e-4)
     loss = head.loss(features, batch)
-    assert float(loss) == pytest.approx(sums["nll_sum"] / sums["count"], rel=1e-5)
+    assert loss.item() == pytest.approx(sums["nll_sum"] / sums["count"], rel=1e-5)
 
 
 def test_ptb_trains_with_the_adaptive_head():
