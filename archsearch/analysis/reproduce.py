@@ -5,7 +5,8 @@ the claims that decide it (``verdicts.Claim``). Reading the results is free: thi
 module trains nothing; ``archsearch reproduce`` (``cli/reproduce.py``) trains and
 then calls ``write_finding_report`` on what the store holds.
 
-1. GRU and LSTM are among the best of the zoo: no cell beats either on every search task.
+1. GRU and LSTM are among the best architectures found: no mutant (MUT1-3) beats either on
+   every search task.
 2. The GRU beats the LSTM on most tasks, language modelling excepted.
 3. A forget-gate bias of 1 (``lstm_b``) closes the gap to the GRU: it is no worse anywhere.
 4. Gate importance in the LSTM is forget > input > output on arith and xml.
@@ -31,7 +32,10 @@ from archsearch.analysis.verdicts import Claim, judge_claims, overall, sentence
 
 SEARCH_TASKS = ("arith", "xml", "ptb")  # the paper ranked its architectures on these
 ALL_TASKS = ("arith", "xml", "ptb", "music-jsb")
-ZOO = ("tanh", "lstm", "lstm_f", "lstm_i", "lstm_o", "lstm_b", "gru", "mut1", "mut2", "mut3")
+# Finding 1 is about the architectures the study's search found: its three best mutants
+# against the GRU and the LSTM. The LSTM's ablations belong to findings 3 and 4, and training
+# them here too would take this finding past an hour at quick (10 cells: about 80 minutes).
+FINDING_1_CELLS = ("gru", "lstm", "mut1", "mut2", "mut3")
 GREFF = {
     "NIG": "greff_nig",
     "NFG": "greff_nfg",
@@ -75,7 +79,7 @@ class Finding:
 
 
 def _finding_1() -> Finding:
-    others = [c for c in ZOO if c not in ("gru", "lstm")]
+    others = [c for c in FINDING_1_CELLS if c not in ("gru", "lstm")]
     claims = tuple(
         Claim(c, ref, SEARCH_TASKS, "not better", f"{c} does not beat {ref} on every task")
         for ref in ("gru", "lstm")
@@ -83,10 +87,10 @@ def _finding_1() -> Finding:
     )
     return Finding(
         "1",
-        "GRU and LSTM are among the best of the zoo",
+        "GRU and LSTM are among the best architectures found",
         "The GRU and the LSTM are among the best architectures; a mutant beat both on some "
         "tasks, but not on all.",
-        ZOO,
+        FINDING_1_CELLS,
         SEARCH_TASKS,
         claims,
     )
