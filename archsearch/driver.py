@@ -21,6 +21,7 @@ from archsearch.naming import readable_name
 from archsearch.search import Outcome, Searcher, make_searcher
 from archsearch.spec import RESUMABLE, RunSpec
 from archsearch.store import RunHandle, Store
+from archsearch.store.reuse import find_reusable
 
 
 @dataclass
@@ -36,6 +37,7 @@ class Progress:
     budget_evaluations: int | None = None
     last: Finished | None = None
     driver_seconds: float = 0.0  # spent asking, storing and telling (not waiting)
+    reused: int = 0  # evaluations copied from other runs of the store (store/reuse.py)
     interrupted: bool = False  # Ctrl-C: no new evaluations; those in flight finish
 
 
@@ -62,9 +64,13 @@ def run_search(
     executor: Executor,
     store: Store,
     on_event: Callable[[Event], None] | None = None,
+    reuse: bool = True,
 ) -> tuple[Searcher, RunHandle, Progress]:
     """Run (or resume) the run ``spec`` describes; returns the searcher, the closed run and
-    the last progress. ``archsearch.launch`` builds the store and executor and calls this."""
+    the last progress. ``archsearch.launch`` builds the store and executor and calls this.
+
+    ``reuse``: an evaluation another run of the store has already committed with the same
+    settings and seed is copied, not trained again (``store/reuse.py``)."""
     try:
         searcher = make_searcher(
             spec.searcher,
@@ -85,7 +91,8 @@ def run_search(
             raise ConfigMismatch(_mismatch(spec.name, run.config, spec.identity()))
         if run.state is not None:
             searcher.load_state_dict(run.state)
-        progress = _loop(spec, searcher, executor, store, run, on_event or (lambda event: None))
+        watcher = on_event or (lambda event: None)
+        progress = _loop(spec, searcher, executor, store, run, watcher, reuse=reuse)
         ending = "interrupted" if progress.interrupted else "finished"
     finally:
         executor.shutdown()
@@ -93,7 +100,7 @@ def run_search(
     return searcher, run, progress
 
 
-def _loop(spec, searcher, executor, store, run, on_event) -> Progress:
+def _loop(spec, searcher, executor, store, run, on_event, *, reuse: bool) -> Progress:
     progress = Progress(
         done=run.count(),
         budget_seconds=spec.max_seconds,
@@ -106,6 +113,7 @@ def _loop(spec, searcher, executor, store, run, on_event) -> Progress:
             progress.elapsed = time.monotonic() - start
             out_of_budget = spec.max_seconds is not None and progress.elapsed >= spec.max_seconds
             busy = time.monotonic()
+            copied_now = 0
             while not (out_of_budget or stopping.set) and executor.in_flight < executor.capacity:
                 if (
                     spec.max_evaluations is not None
@@ -122,20 +130,20 @@ def _loop(spec, searcher, executor, store, run, on_event) -> Progress:
                     parent=proposal.parent,
                     mutations=proposal.mutations,
                 )
-                executor.submit(proposal)
+                copied = _reusable(spec, store, run, proposal) if reuse else None
+                if copied is None:
+                    executor.submit(proposal)
+                else:
+                    copied_now += 1
+                    progress.reused += 1
+                    _committed(searcher, run, copied, progress, executor, on_event)
             progress.driver_seconds += time.monotonic() - busy
-            if executor.in_flight == 0:
+            if executor.in_flight == 0 and not copied_now:  # a copy may let the searcher go on
                 break
-            for finished in executor.wait(timeout=1.0):
+            for finished in executor.wait(timeout=1.0) if executor.in_flight else ():
                 busy = time.monotonic()
-                _commit(searcher, run, finished)
+                _committed(searcher, run, finished, progress, executor, on_event)
                 progress.driver_seconds += time.monotonic() - busy
-                progress.done += 1
-                progress.last = finished
-                progress.in_flight = executor.in_flight
-                _best(searcher, progress)
-                name = readable_name(searcher.cells, finished.proposal.cell_hash)
-                on_event(Event("commit", progress, finished, cell=name))
             progress.in_flight = executor.in_flight
             progress.interrupted = stopping.set
             progress.elapsed = time.monotonic() - start
@@ -143,6 +151,35 @@ def _loop(spec, searcher, executor, store, run, on_event) -> Progress:
             on_event(Event("tick", progress))
             run.heartbeat()
     return progress
+
+
+def _committed(searcher, run, finished: Finished, progress: Progress, executor, on_event) -> None:
+    """Commit a finished evaluation, tell the searcher, and report it."""
+    _commit(searcher, run, finished)
+    progress.done += 1
+    progress.last = finished
+    progress.in_flight = executor.in_flight
+    _best(searcher, progress)
+    name = readable_name(searcher.cells, finished.proposal.cell_hash)
+    on_event(Event("commit", progress, finished, cell=name))
+
+
+def _reusable(spec: RunSpec, store: Store, run: RunHandle, proposal) -> Finished | None:
+    """The proposal's evaluation as another run of the store committed it, if one did."""
+    found = find_reusable(
+        store,
+        run_id=run.id,
+        config=spec.to_dict(),
+        cell=proposal.cell_hash,
+        task=proposal.task,
+        trials=proposal.trials,
+        seed=proposal.seed,
+    )
+    if found is None:
+        return None
+    meta = found.evaluation.meta
+    trials = found.evaluation.trials
+    return Finished(proposal, trials, meta.get("metric"), meta.get("worker", ""), 0.0, found.run)
 
 
 def _best(searcher: Searcher, progress: Progress) -> None:
@@ -167,6 +204,8 @@ def _commit(searcher: Searcher, run: RunHandle, finished: Finished) -> None:
             "worker": finished.worker,
             "seconds": finished.seconds,
             "trials_asked": proposal.trials,
+            "seed": proposal.seed,
+            **({"reused_from": finished.reused_from} if finished.reused_from else {}),
         },
         state=searcher.state_dict(),
     )

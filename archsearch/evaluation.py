@@ -28,7 +28,7 @@ import tasks as task_suite
 from archsearch import zoo
 from archsearch.cell import Cell, parse_cell
 from archsearch.hparams import Space, get_space, make_study
-from archsearch.records import TrialResult
+from archsearch.records import TrialResult, trial_seed
 from archsearch.spec import DEFAULT_PRESET, DEFAULT_SPACE
 from archsearch.train import StepCallback, TrainSettings, train_trial
 
@@ -108,10 +108,6 @@ def build_task(name: str, preset: str, seed: int, overrides: tuple[tuple[str, An
     """A task, built once per process: a worker evaluating many cells on one task
     generates (or loads) its data once. Tasks are read-only once built."""
     return task_suite.get(name, preset=preset, seed=seed, **dict(overrides))
-
-
-def trial_seed(seed: int, index: int) -> int:
-    return (seed * 1_000_003 + index * 7919) % (2**31 - 1)
 
 
 def evaluate(

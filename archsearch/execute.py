@@ -72,6 +72,7 @@ class Finished:
     metric: float | None  # best validation metric, None if no trial finished
     worker: str
     seconds: float
+    reused_from: str | None = None  # the run whose committed evaluation this copies
 
 
 def evaluate_proposal(proposal: dict[str, Any], options: EvalOptions) -> dict[str, Any]:

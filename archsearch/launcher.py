@@ -94,7 +94,9 @@ def launch(
         except BaseException:
             executor.shutdown()
             raise
-        searcher, _, progress = run_search(spec, executor=executor, store=store, on_event=notify)
+        searcher, _, progress = run_search(
+            spec, executor=executor, store=store, on_event=notify, reuse=resources.reuse
+        )
     finally:
         store.close()
     result = LaunchResult(spec.name, storage, searcher, progress)

@@ -51,3 +51,8 @@ def failed_trial(*, status: str, error: str, seed: int) -> dict[str, Any]:
         params={}, status=status, seed=seed, error=error, started_at=now, finished_at=now
     )
     return {"trial": 0, **record.to_dict()}
+
+
+def trial_seed(seed: int, index: int) -> int:
+    """The seed of trial ``index`` of an evaluation seeded with ``seed``."""
+    return (seed * 1_000_003 + index * 7919) % (2**31 - 1)

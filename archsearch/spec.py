@@ -162,6 +162,9 @@ class Resources:
     in_process: bool = False  # no Ray: one evaluation at a time, in this process
     threads: int | None = None  # torch threads per evaluation; None: the CPUs it was given
     max_retries: int = 2  # Ray retries of an evaluation whose worker died
+    # Copy an evaluation another run of the store committed with the same settings and
+    # seed instead of training it again (archsearch/store/reuse.py).
+    reuse: bool = True
 
     def __post_init__(self) -> None:
         if self.workers is not None and self.workers < 1:

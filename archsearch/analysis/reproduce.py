@@ -206,9 +206,12 @@ def write_finding_report(
     command: str = "",
     machine: str = "",
     minutes: float | None = None,
+    reused: int = 0,
     seed: int = 0,
 ) -> tuple[Path, str, pd.DataFrame]:
-    """Write ``report.md``, ``report.html`` and the plots into ``out``.
+    """Write ``report.md``, ``report.html`` and the plots into ``out``; ``reused``: how many
+    evaluations were copied from other runs of the store rather than trained (their time
+    is not in ``minutes``).
 
     Returns (the folder, the finding's verdict, the claims table).
     """
@@ -218,6 +221,8 @@ def write_finding_report(
     blocks = [Block("h1", f"Finding {finding.key}: {finding.title}"), *_header(finding, frame)]
     if command:
         took = f" Took {minutes:.1f} minutes" if minutes is not None else ""
+        if reused:
+            took += f" ({reused} evaluations copied from other runs of the store, not trained)"
         blocks.append(
             Block("text", f"Command: `{command}`.{took}{' on ' + machine if machine else ''}.")
         )

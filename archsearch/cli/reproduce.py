@@ -66,7 +66,7 @@ def reproduce_command(
     for key in keys:
         command = _command(key, preset, len(specs[key]), trials, space, seed)
         start = time.monotonic()
-        frame = train(specs[key], resources)
+        frame, reused = train(specs[key], resources)
         minutes = (time.monotonic() - start) / 60
         path, verdict, claims = reproduce.write_finding_report(
             reproduce.get(key),
@@ -75,13 +75,15 @@ def reproduce_command(
             command=command,
             machine=describe_machine(),
             minutes=minutes,
+            reused=reused,
         )
         lines = [f"finding {key}: {verdict}"]
         lines += [
             f"  {row['verdict']}: {row['claim']} (p {row['p_holm']:.3g} after Holm)"
             for _, row in claims.iterrows()
         ]
-        lines.append(f"  report: {path / 'report.md'} ({minutes:.1f} min)")
+        copied = f", {reused} evaluations copied from other runs" if reused else ""
+        lines.append(f"  report: {path / 'report.md'} ({minutes:.1f} min{copied})")
         for line in lines:
             out.print(line, highlight=False, soft_wrap=True, markup=False)
 
@@ -118,17 +120,16 @@ def finding_specs(
     ]
 
 
-def train(specs: list[RunSpec], resources: Resources) -> pd.DataFrame:
-    """Launch every run (each resumes if it exists) and return their trials in one frame."""
+def train(specs: list[RunSpec], resources: Resources) -> tuple[pd.DataFrame, int]:
+    """Launch every run (each resumes if it exists); return their trials in one frame and
+    how many evaluations were copied from other runs of the store (store/reuse.py)."""
     from archsearch.cli.runs import run
     from archsearch.store import StoreError, load_results
 
-    for spec in specs:
-        run(spec, resources)
+    reused = sum(run(spec, resources).progress.reused for spec in specs)
     try:
-        return pd.concat(
-            [load_results(resources.storage, run=spec.name) for spec in specs], ignore_index=True
-        )
+        frames = [load_results(resources.storage, run=spec.name) for spec in specs]
+        return pd.concat(frames, ignore_index=True), reused
     except (ValueError, StoreError) as error:
         raise fail(str(error)) from None
 

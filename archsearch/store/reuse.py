@@ -1,0 +1,103 @@
+"""Evaluations already in the store, found again, so that nothing is trained twice.
+
+An evaluation's outcome is fixed by the cell (its canonical hash), the task, the
+proposal's number of trials and seed, and the run settings that reach the
+evaluation (``EVALUATION_KEYS`` of its ``RunSpec``: budget, space, sampler, fixed
+values, knobs, backend and the data seed). So when another run in the same store
+has committed an evaluation with all of these equal, a driver copies it instead
+of training: comparisons that share cells and seeds (the findings, an ablation
+after a search) pay for each evaluation once.
+
+Only evaluations whose trials all ended by themselves are copied (``REUSABLE``):
+a timeout or a failure may depend on the machine it met. Results are copied
+across runs of one store, made by one version of the code: start a new store
+after changing how cells are trained.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from archsearch.records import trial_seed
+from archsearch.store import schema as db
+from archsearch.store.store import Store, StoredEvaluation
+from archsearch.store.trial import TRIAL_FIELDS
+
+# The RunSpec settings that reach an evaluation ("seed" is the data seed).
+EVALUATION_KEYS = ("preset", "space", "sampler", "pruner", "seed", "backend", "overrides", "fixed")
+REUSABLE = frozenset(
+    {"ok", "diverged", "pruned"}
+)  # trial endings that do not depend on the machine
+
+
+@dataclass(frozen=True)
+class Reused:
+    """A committed evaluation of another run that stands for a new one."""
+
+    run: str  # the run it was committed in
+    evaluation: StoredEvaluation
+
+
+def evaluation_settings(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings of a run's config that reach its evaluations (absent keys: defaults)."""
+    from archsearch.spec import RunSpec
+
+    defaults = RunSpec().to_dict()
+    return {key: config.get(key, defaults[key]) for key in EVALUATION_KEYS}
+
+
+def find_reusable(
+    store: Store,
+    *,
+    run_id: int,
+    config: Mapping[str, Any],
+    cell: str,
+    task: str,
+    trials: int,
+    seed: int,
+) -> Reused | None:
+    """The earliest evaluation of ``cell`` on ``task`` in another run of ``store`` with the
+    same evaluation settings as ``config``, ``trials`` trials and seed ``seed``; or None."""
+    wanted = evaluation_settings(config)
+    query = (
+        select(db.evaluations, db.runs.c.name.label("run_name"), db.runs.c.config)
+        .join(db.runs, db.runs.c.id == db.evaluations.c.run_id)
+        .where(
+            db.evaluations.c.cell == cell,
+            db.evaluations.c.task == task,
+            db.evaluations.c.run_id != run_id,
+        )
+        .order_by(db.evaluations.c.id)
+    )
+    with store.engine.connect() as conn:
+        for row in conn.execute(query).all():
+            if row.meta.get("trials_asked") != trials:
+                continue
+            if evaluation_settings(row.config) != wanted:
+                continue
+            found = conn.execute(
+                select(db.trials)
+                .where(db.trials.c.evaluation_id == row.id)
+                .order_by(db.trials.c.trial)
+            ).all()
+            copied = [{field: getattr(t, field) for field in TRIAL_FIELDS} for t in found]
+            if _complete(copied, trials, seed):
+                evaluation = StoredEvaluation(
+                    row.id, row.key, row.cell, row.task, row.meta, copied, row.committed_at
+                )
+                return Reused(row.run_name, evaluation)
+    return None
+
+
+def _complete(copied: list[dict[str, Any]], trials: int, seed: int) -> bool:
+    """Every trial is there, ended by itself, and was seeded from ``seed`` (the seeds of an
+    evaluation's trials follow from the proposal's seed: ``records.trial_seed``)."""
+    return (
+        len(copied) == trials
+        and all(t["status"] in REUSABLE for t in copied)
+        and all(t["seed"] == trial_seed(seed, t["trial"]) for t in copied)
+    )

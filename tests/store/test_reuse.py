@@ -1,0 +1,135 @@
+"""Nothing trained twice across runs: an evaluation another run of the store committed with
+the same settings and seed is copied (archsearch/store/reuse.py), and only then."""
+
+from __future__ import annotations
+
+import pytest
+
+from archsearch import Resources, RunSpec, launch
+from archsearch.records import trial_seed
+from archsearch.store import Store
+from archsearch.store.reuse import EVALUATION_KEYS, find_reusable
+
+
+def counting(status: str = "ok"):
+    """An evaluation that trains nothing, remembers what it was asked, and gives each cell
+    its own metric (so a copy can be told from a new evaluation)."""
+    asked: list[tuple[str, str, int]] = []
+
+    def evaluate(proposal: dict, options) -> dict:
+        asked.append((proposal["cell_hash"], proposal["task"], proposal["seed"]))
+        metric = 0.1 + (int(proposal["cell_hash"][:6], 16) % 1000) / 2000 + 0.01 * options.data_seed
+        trials = [
+            {
+                "params": {"lr": 0.001},
+                "status": status,
+                "metric_valid": metric,
+                "seed": trial_seed(proposal["seed"], i),
+            }
+            for i in range(proposal["trials"])
+        ]
+        return {"trials": trials, "metric": metric, "worker": "here", "seconds": 0.0}
+
+    evaluate.asked = asked
+    return evaluate
+
+
+def spec(name: str, cells: list[str], **changes) -> RunSpec:
+    values = dict(
+        name=name,
+        searcher="fixed",
+        searcher_options={"cells": cells},
+        tasks=("arith", "xml"),
+        preset="smoke",
+        trials=2,
+        budget="none",
+    )
+    return RunSpec(**{**values, **changes})
+
+
+def run(url: str, the_spec: RunSpec, evaluate, **resources):
+    return launch(the_spec, Resources(storage=url, in_process=True, **resources), evaluate=evaluate)
+
+
+@pytest.fixture
+def url(tmp_path):
+    return f"sqlite:///{tmp_path / 'reuse.db'}"
+
+
+def test_a_second_run_trains_only_what_the_first_did_not(url):
+    first, second = counting(), counting()
+    run(url, spec("a", ["lstm"]), first)
+    result = run(url, spec("b", ["lstm", "tanh"]), second)
+
+    assert len(first.asked) == 4  # gru (the reference) and lstm on two tasks
+    assert len(second.asked) == 2  # tanh on two tasks: gru and lstm were copied
+    assert result.progress.reused == 4
+    frame = result.results()
+    a = run(url, spec("a", ["lstm"]), counting()).results()
+    copied = frame[frame["cell_name"].isin(["gru", "lstm"])]
+    assert len(copied) == 8  # 2 cells x 2 tasks x 2 trials, every trial copied
+    merged = copied.merge(a, on=["cell", "task", "trial"], suffixes=("", "_a"))
+    assert (merged["metric_valid"] == merged["metric_valid_a"]).all()
+    assert (merged["seed"] == merged["seed_a"]).all()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [dict(seed=1), dict(fixed={"layers": 2}), dict(overrides={"hidden_size": 16}), dict(trials=1)],
+    ids=["seed", "fixed", "overrides", "trials"],
+)
+def test_other_settings_are_trained_again(url, change):
+    run(url, spec("a", ["lstm"]), counting())
+    again = counting()
+    result = run(url, spec("b", ["lstm"], **change), again)
+    assert len(again.asked) == 4
+    assert result.progress.reused == 0
+
+
+def test_reuse_can_be_turned_off(url):
+    run(url, spec("a", ["lstm"]), counting())
+    again = counting()
+    run(url, spec("b", ["lstm"]), again, reuse=False)
+    assert len(again.asked) == 4
+
+
+def test_a_timed_out_or_failed_evaluation_is_not_copied(url):
+    run(url, spec("a", ["lstm"]), counting(status="timeout"))
+    again = counting()
+    run(url, spec("b", ["lstm"]), again)
+    assert len(again.asked) == 4
+
+
+def test_a_copy_says_where_it_comes_from(url):
+    run(url, spec("a", ["lstm"]), counting())
+    run(url, spec("b", ["lstm"]), counting())
+    store = Store(url)
+    with store.open_run("b", spec("b", ["lstm"]).to_dict()) as handle:
+        metas = [done.meta for done in handle.finished()]
+    assert {m["reused_from"] for m in metas} == {"a"}
+    assert all(m["seed"] == 0 for m in metas)
+
+
+def test_the_lookup_ignores_settings_that_do_not_reach_an_evaluation(url):
+    """The run's name, tasks, searcher and budget do not change an evaluation's outcome."""
+    run(url, spec("a", ["lstm"]), counting())
+    store = Store(url, create=False)
+    config = spec("other", ["tanh"], tasks=("arith",), budget="3").to_dict()
+    found = find_reusable(
+        store,
+        run_id=-1,
+        config=config,
+        cell=_hash("lstm"),
+        task="arith",
+        trials=2,
+        seed=0,
+    )
+    assert found is not None and found.run == "a"
+    assert {"preset", "space", "fixed", "overrides", "seed"} <= set(EVALUATION_KEYS)
+    assert "name" not in EVALUATION_KEYS and "tasks" not in EVALUATION_KEYS
+
+
+def _hash(name: str) -> str:
+    from archsearch import zoo
+
+    return zoo.get(name).canonical_hash()
