@@ -78,6 +78,7 @@ def run_search(
             trials=spec.trials,
             seed=spec.seed,
             preset=spec.preset,
+            repeats=spec.repeats,
             **spec.searcher_options,
         )
         run = store.open_run(spec.name, spec.to_dict())
@@ -174,6 +175,7 @@ def _reusable(spec: RunSpec, store: Store, run: RunHandle, proposal) -> Finished
         task=proposal.task,
         trials=proposal.trials,
         seed=proposal.seed,
+        repeat=proposal.repeat,
     )
     if found is None:
         return None
@@ -205,6 +207,7 @@ def _commit(searcher: Searcher, run: RunHandle, finished: Finished) -> None:
             "seconds": finished.seconds,
             "trials_asked": proposal.trials,
             "seed": proposal.seed,
+            "repeat": proposal.repeat,
             **({"reused_from": finished.reused_from} if finished.reused_from else {}),
         },
         state=searcher.state_dict(),

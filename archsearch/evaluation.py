@@ -121,6 +121,7 @@ def evaluate(
     pruner: str | None = None,
     seed: int = 0,
     data_seed: int | None = None,
+    repeat: int = 0,
     fixed: Mapping[str, Any] | None = None,
     overrides: Mapping[str, Any] | None = None,
     threads: int = 1,
@@ -133,7 +134,8 @@ def evaluate(
     ``fixed`` pins hyperparameters (validated against the space); ``overrides``
     changes task knobs of the preset (``hidden_size=64``). ``data_seed`` (default
     ``seed``) seeds the task's data alone, so a re-evaluation with new settings
-    can keep the same examples. ``threads`` sets
+    can keep the same examples. ``repeat`` (0, 1, ...) trains the same settings on the
+    same data again with other initialisation and batch-order seeds. ``threads`` sets
     torch's intra-op threads for this process (several evaluations may share a
     machine).
     """
@@ -177,7 +179,7 @@ def evaluate(
             the_task,
             params,
             optimizer=space.optimizer,
-            seed=trial_seed(seed, index),
+            seed=trial_seed(seed, index, repeat),
             settings=settings or TrainSettings(),
             report=report,
             on_step=on_step,

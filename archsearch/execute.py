@@ -95,6 +95,7 @@ def evaluate_proposal(proposal: dict[str, Any], options: EvalOptions) -> dict[st
         pruner=options.pruner,
         seed=proposal["seed"],
         data_seed=options.data_seed,
+        repeat=proposal.get("repeat", 0),
         fixed=options.fixed,
         overrides=options.overrides,
         threads=options.threads,

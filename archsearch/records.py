@@ -53,6 +53,11 @@ def failed_trial(*, status: str, error: str, seed: int) -> dict[str, Any]:
     return {"trial": 0, **record.to_dict()}
 
 
-def trial_seed(seed: int, index: int) -> int:
-    """The seed of trial ``index`` of an evaluation seeded with ``seed``."""
-    return (seed * 1_000_003 + index * 7919) % (2**31 - 1)
+def trial_seed(seed: int, index: int, repeat: int = 0) -> int:
+    """The seed of trial ``index`` of repeat ``repeat`` of an evaluation seeded with ``seed``.
+
+    Repeats of an evaluation meet the same hyperparameter settings (the sampler is seeded
+    with ``seed`` alone) and the same data, with other initialisations and batch orders;
+    repeat 0 is an evaluation without repeats.
+    """
+    return (seed * 1_000_003 + index * 7919 + repeat * 104_729) % (2**31 - 1)

@@ -63,7 +63,7 @@ class RunSpec:
     pruner: str = "none"  # few trials per cell: too few for a pruner to judge
     fixed: dict[str, Any] = field(default_factory=dict)  # hyperparameters not sampled
     overrides: dict[str, Any] = field(default_factory=dict)  # task knobs, e.g. hidden_size
-    repeats: int = 1  # evaluations of each (cell, task), successive seeds (only 1 so far)
+    repeats: int = 1  # trainings of each evaluation: same settings and data, other init seeds
     backend: str = "torchscript"  # the fast one; "eager" is for debugging
     # Evaluations (40), or wall time of this invocation ("600s", "10m", "2h"), or "none"
     # (a fixed list of cells ends by itself).

@@ -40,8 +40,6 @@ def check(spec: RunSpec) -> dict[str, Any]:
     _integer(spec, "repeats", 1)
     _integer(spec, "seed", 0)
     check_seed(spec.seed)
-    if spec.repeats != 1:  # the driver evaluates each (cell, task) once for now
-        raise ValueError(f"repeats={spec.repeats}: only 1 is supported so far")
     fixed = get_space(spec.space).check_fixed(dict(spec.fixed))
     if spec.sampler not in SAMPLERS:
         raise ValueError(f"unknown sampler {spec.sampler!r}; valid names: {', '.join(SAMPLERS)}")

@@ -40,6 +40,9 @@ def search_command(
     tasks: Annotated[str | None, Opt(help="Tasks, cheapest first [arith,xml,ptb].")] = None,
     budget: Annotated[str | None, Opt(help="Evaluations (40), time (10m) or none [8m].")] = None,
     trials: Annotated[int | None, Opt(min=1, help="Settings per (cell, task) [1].")] = None,
+    repeats: Annotated[
+        int | None, Opt(min=1, help="Trainings of each evaluation, other seeds [1].")
+    ] = None,
     space: Annotated[str | None, Opt(help="Hyperparameter space [adam].")] = None,
     seed: Annotated[int | None, Opt(help="Seed of the search and the data [0].")] = None,
     name: Annotated[str | None, Opt(help="Run name; the same name resumes [default].")] = None,
@@ -57,6 +60,7 @@ def search_command(
     given: dict[str, Any] = dict(
         searcher=searcher, preset=preset, budget=budget, trials=trials, space=space, seed=seed
     )
+    given["repeats"] = repeats
     given["name"] = name
     given["tasks"] = tasks and tuple(_tasks_or_fail(tasks))
     given["fixed"] = set_ and parse_assignments(set_, "--set")
@@ -152,6 +156,7 @@ def ablate_command(
     tasks: Annotated[str, Opt(help="Tasks, comma-separated.")] = "arith,xml,ptb",
     preset: Annotated[str, Opt(help="smoke, quick or paper.")] = "quick",
     trials: Annotated[int, Opt(min=1, help="Settings per (cell, task).")] = 2,
+    repeats: Annotated[int, Opt(min=1, help="Trainings of each setting, other seeds.")] = 1,
     space: Annotated[str | None, Opt(help="Hyperparameter space [adam].")] = None,
     workers: Annotated[int | None, Opt(min=1, help="Evaluations at once.")] = None,
     storage: Annotated[str | None, Opt(help="SQLAlchemy URL of the store.")] = None,
@@ -160,7 +165,12 @@ def ablate_command(
     in_process: Annotated[bool, Opt("--in-process", help="No Ray.")] = False,
 ) -> None:
     """Train a cell and its gate ablations under one budget; print the gate-importance table."""
-    from archsearch.analysis.tables import gate_importance, importance_order
+    from archsearch.analysis.tables import (
+        gate_importance,
+        gate_intervals,
+        has_repeats,
+        importance_order,
+    )
     from archsearch.evaluation import load_cell
     from archsearch.space import ablations
     from archsearch.store import StoreError, load_results
@@ -179,6 +189,7 @@ def ablate_command(
             tasks=tuple(task_names),
             preset=preset,
             trials=trials,
+            repeats=repeats,
             seed=seed,
             budget="none",
             **({} if space is None else {"space": space}),
@@ -202,3 +213,16 @@ def ablate_command(
     out.print(grid)
     for task, order in importance_order(table).items():
         out.print(f"{task}: {' > '.join(order)}  (most important first)")
+    if has_repeats(frame):
+        _print_gate_intervals(gate_intervals(frame, full.canonical_hash(), hashes, task_names))
+
+
+def _print_gate_intervals(table) -> None:
+    """The variants over matched (seed, setting) pairs: mean relative performance ± 95%."""
+    grid = Table(title="over matched repeats: mean ± 95% interval (*: significant, Holm)")
+    grid.add_column("variant")
+    for task in table.columns:
+        grid.add_column(task, justify="right")
+    for label, row in table.iterrows():
+        grid.add_row(label, *(str(row[t]) for t in table.columns))
+    out.print(grid)

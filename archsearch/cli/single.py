@@ -126,6 +126,9 @@ def eval_command(
     sampler: Annotated[str, typer.Option(help="random or tpe.")] = "random",
     pruner: Annotated[str, typer.Option(help="none, median or hyperband.")] = "none",
     seed: Annotated[int, typer.Option(help="Seed for data, sampling and initialisation.")] = 0,
+    repeats: Annotated[
+        int, typer.Option(min=1, help="Train the same settings again with other seeds.")
+    ] = 1,
     set_: Annotated[
         list[str] | None, typer.Option("--set", help="Fix a hyperparameter: --set lr=0.5 layers=1")
     ] = None,
@@ -158,45 +161,92 @@ def eval_command(
         console=err,
         transient=as_json,
     ) as progress:
-        bars: dict[int, int] = {}
-        current = {"trial": 0}
+        bars: dict[tuple[int, int], int] = {}
+        current = {"trial": 0, "repeat": 0}
+        label = "trial {index}/{trials}" + (" of repeat {repeat}" if repeats > 1 else "")
+
+        def name(index: int) -> str:
+            return label.format(index=index + 1, trials=trials, repeat=current["repeat"] + 1)
 
         def on_step(step: int, total: int, loss: float) -> None:
-            index = current["trial"]
-            if index not in bars:
-                bars[index] = progress.add_task(f"trial {index + 1}/{trials}", total=total, loss="")
-            progress.update(bars[index], completed=step, loss=f"{loss:.3f}")
+            bar = (current["repeat"], current["trial"])
+            if bar not in bars:
+                bars[bar] = progress.add_task(name(bar[1]), total=total, loss="")
+            progress.update(bars[bar], completed=step, loss=f"{loss:.3f}")
 
         def on_trial(index: int, total: int, result) -> None:
-            if index in bars:
-                progress.update(
-                    bars[index], description=f"trial {index + 1}/{total} {result.status}"
-                )
+            bar = (current["repeat"], index)
+            if bar in bars:
+                progress.update(bars[bar], description=f"{name(index)} {result.status}")
             current["trial"] = index + 1
 
-        try:
-            evaluation = evaluate(
-                cell,
-                task,
-                preset=preset,
-                trials=trials,
-                space=space,
-                sampler=sampler,
-                pruner=pruner,
-                seed=seed,
-                fixed=fixed,
-                overrides=overrides,
-                threads=threads,
-                settings=TrainSettings(backend=backend),
-                on_trial=on_trial,
-                on_step=on_step,
-            )
-        except (ValueError, OSError) as error:
-            raise fail(str(error)) from None
+        evaluations = []
+        for repeat in range(repeats):
+            current.update(trial=0, repeat=repeat)
+            try:
+                evaluations.append(
+                    evaluate(
+                        cell,
+                        task,
+                        preset=preset,
+                        trials=trials,
+                        space=space,
+                        sampler=sampler,
+                        pruner=pruner,
+                        seed=seed,
+                        repeat=repeat,
+                        fixed=fixed,
+                        overrides=overrides,
+                        threads=threads,
+                        settings=TrainSettings(backend=backend),
+                        on_trial=on_trial,
+                        on_step=on_step,
+                    )
+                )
+            except (ValueError, OSError) as error:
+                raise fail(str(error)) from None
+    summary = _over_repeats(evaluations) if repeats > 1 else None
     if as_json:
-        print(json.dumps(finite(evaluation.to_dict()), indent=2, default=str))
+        data = evaluations[0].to_dict() if summary is None else {
+            "repeats": [e.to_dict() for e in evaluations],
+            "summary": summary,
+        }  # fmt: skip
+        print(json.dumps(finite(data), indent=2, default=str))
         return
-    _print_trials(evaluation)
+    for index, evaluation in enumerate(evaluations):
+        if summary is not None:
+            out.print(f"repeat {index + 1} of {repeats}", highlight=False)
+        _print_trials(evaluation)
+    if summary is not None:
+        interval = "" if summary["low"] is None else (
+            f", 95% interval [{fmt(summary['low'])}, {fmt(summary['high'])}]"
+        )  # fmt: skip
+        out.print(
+            f"over {summary['finished']} of {repeats} repeats: best valid "
+            f"{evaluations[0].metric} {fmt(summary['mean'])} on average{interval}",
+            highlight=False,
+        )
+
+
+def _over_repeats(evaluations) -> dict:
+    """The repeats' best validation metrics, their mean and a bootstrap 95% interval."""
+    import math
+
+    from archsearch.analysis.stats import bootstrap_interval
+
+    best = [None if e.best is None else e.best.metric_valid for e in evaluations]
+    interval = bootstrap_interval([b for b in best if b is not None])
+
+    def number(value: float) -> float | None:
+        return None if math.isnan(value) else value
+
+    return {
+        "best_valid": best,
+        "finished": sum(b is not None for b in best),
+        "mean": number(interval.estimate),
+        "low": number(interval.low),
+        "high": number(interval.high),
+    }
 
 
 def _print_trials(evaluation) -> None:

@@ -38,6 +38,8 @@ class Proposal:
     purpose: str = "candidate"  # "reference", "candidate" or "reeval"
     parent: str | None = None
     mutations: tuple[str, ...] = ()
+    repeat: int = 0  # which of the run's repeats (same settings and data, other init seeds)
+    group: str = ""  # the key of repeat 0: the repeats of one evaluation share it
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "mutations": list(self.mutations)}
@@ -66,6 +68,8 @@ class Entry:
     best: dict[str, float | None] = field(default_factory=dict)  # task -> best valid metric
     trials: dict[str, int] = field(default_factory=dict)  # task -> trials run
     dropped: bool = False  # fell below the threshold on a task (the paper's cascade)
+    # group -> the metrics of its repeats told so far (with repeats > 1, until all are in)
+    partial: dict[str, list[float]] = field(default_factory=dict)
 
 
 class Searcher(ABC):
@@ -82,13 +86,20 @@ class Searcher(ABC):
         reference: str = "gru",
         seeds: Sequence[str] = ("lstm", "gru"),
         preset: str = "quick",
+        repeats: int = 1,
     ) -> None:
         """``seeds``: zoo cells evaluated first, beside the reference (the search's start);
-        ``preset``: the budget the evaluations run at (its measured figures: tasks.measured)."""
+        ``preset``: the budget the evaluations run at (its measured figures: tasks.measured);
+        ``repeats``: every evaluation is trained this many times (the same settings and
+        data, other initialisation seeds), and the searcher learns the mean of the repeats'
+        best metrics."""
         if not tasks:
             raise ValueError("a search needs at least one task")
         if trials < 1:
             raise ValueError(f"trials must be at least 1, not {trials}")
+        if repeats < 1:
+            raise ValueError(f"repeats must be at least 1, not {repeats}")
+        self.repeats = repeats
         self.tasks = list(tasks)
         self.preset = preset
         self.trials = trials
@@ -116,11 +127,22 @@ class Searcher(ABC):
         return proposal
 
     def tell(self, proposal: Proposal, outcome: Outcome) -> None:
-        """Learn from a finished evaluation."""
+        """Learn from a finished evaluation (with repeats: once all of its repeats are in)."""
         self.pending.pop(proposal.key, None)
         entry = self.cells[proposal.cell_hash]
-        old = entry.best.get(proposal.task)
         metric = outcome.metric if outcome.metric is not None else math.nan
+        if self.repeats > 1:
+            told = entry.partial.setdefault(proposal.group or proposal.key, [])
+            told.append(metric)
+            entry.trials[proposal.task] = entry.trials.get(proposal.task, 0) + outcome.trials
+            if len(told) < self.repeats:
+                return
+            del entry.partial[proposal.group or proposal.key]
+            # A repeat that did not finish makes the mean unknown: an unstable cell is not
+            # judged on its lucky seeds.
+            metric = math.fsum(told) / len(told)
+            outcome = Outcome(metric, 0)
+        old = entry.best.get(proposal.task)
         if old is None or _better(metric, old, self.directions[proposal.task]):
             entry.best[proposal.task] = metric
         entry.trials[proposal.task] = entry.trials.get(proposal.task, 0) + outcome.trials
@@ -165,22 +187,35 @@ class Searcher(ABC):
         purpose: str,
         trials: int | None = None,
         seed: int | None = None,
+        front: bool = False,
     ) -> Proposal:
+        """Queue an evaluation of a cell on a task (``front``: ahead of the queue):
+        ``self.repeats`` proposals, one per repeat, sharing a group; returns the first."""
         entry = self.cells[digest]
-        self.counter += 1
-        proposal = Proposal(
-            key=f"e{self.counter:06d}",
-            cell_text=entry.text,
-            cell_hash=digest,
-            task=task,
-            trials=trials or self.trials,
-            seed=self.seed if seed is None else seed,
-            purpose=purpose,
-            parent=entry.parent,
-            mutations=tuple(entry.mutations),
-        )
-        self.queue.append(proposal)
-        return proposal
+        proposals = []
+        for repeat in range(self.repeats):
+            self.counter += 1
+            key = f"e{self.counter:06d}"
+            proposals.append(
+                Proposal(
+                    key=key,
+                    cell_text=entry.text,
+                    cell_hash=digest,
+                    task=task,
+                    trials=trials or self.trials,
+                    seed=self.seed if seed is None else seed,
+                    purpose=purpose,
+                    parent=entry.parent,
+                    mutations=tuple(entry.mutations),
+                    repeat=repeat,
+                    group=proposals[0].key if proposals else key,
+                )
+            )
+        if front:
+            self.queue[:0] = proposals
+        else:
+            self.queue.extend(proposals)
+        return proposals[0]
 
     def cell(self, digest: str) -> Cell:
         return parse_cell(self.cells[digest].text)

@@ -97,9 +97,7 @@ class JozefowiczSearch(Searcher):
         position = self.tasks.index(task)
         if position + 1 < len(self.tasks):
             # Ahead of new candidates: finishing a promising one is worth more.
-            proposal = self.enqueue(digest, self.tasks[position + 1], purpose="candidate")
-            self.queue.remove(proposal)
-            self.queue.insert(0, proposal)
+            self.enqueue(digest, self.tasks[position + 1], purpose="candidate", front=True)
 
     def _update_list(self) -> None:
         complete = [

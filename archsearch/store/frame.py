@@ -26,11 +26,12 @@ COLUMNS = [
     "task",
     *_FROM_TRIALS,
     "parent",  # hash of the cell it was mutated from
+    "repeat",  # which repeat of its evaluation (0 without repeats): same settings, other seeds
     "higher_is_better",  # the task's direction (task registry); <NA> for an unknown task
 ]
 # Then params_<name> for each hyperparameter, metrics_<name> for each extra metric.
 
-_INTS = ["trial", "steps", "n_params", "seed"]  # nullable integers stay integers
+_INTS = ["trial", "steps", "n_params", "seed", "repeat"]  # nullable integers stay integers
 _FLOATS = ["metric_valid", "metric_test", "seconds"]
 _TIMES = ["started_at", "finished_at"]
 
@@ -49,6 +50,7 @@ def load_results(url: str | None = None, run: str | None = None) -> pd.DataFrame
             cells.c.parent,
             trials.c.params,
             trials.c.metrics,
+            evaluations.c.meta,
         )
         .select_from(
             trials.join(evaluations).join(runs).outerjoin(cells, cells.c.hash == evaluations.c.cell)
@@ -65,6 +67,7 @@ def load_results(url: str | None = None, run: str | None = None) -> pd.DataFrame
     records = []
     for row in rows:
         params, metrics = row.pop("params"), row.pop("metrics")
+        row["repeat"] = row.pop("meta").get("repeat", 0)
         row.update({f"params_{name}": value for name, value in params.items()})
         row.update({f"metrics_{name}": value for name, value in metrics.items()})
         records.append(row)

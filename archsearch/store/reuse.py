@@ -59,9 +59,11 @@ def find_reusable(
     task: str,
     trials: int,
     seed: int,
+    repeat: int = 0,
 ) -> Reused | None:
     """The earliest evaluation of ``cell`` on ``task`` in another run of ``store`` with the
-    same evaluation settings as ``config``, ``trials`` trials and seed ``seed``; or None."""
+    same evaluation settings as ``config``, ``trials`` trials, seed ``seed`` and repeat
+    ``repeat``; or None."""
     wanted = evaluation_settings(config)
     query = (
         select(db.evaluations, db.runs.c.name.label("run_name"), db.runs.c.config)
@@ -85,7 +87,7 @@ def find_reusable(
                 .order_by(db.trials.c.trial)
             ).all()
             copied = [{field: getattr(t, field) for field in TRIAL_FIELDS} for t in found]
-            if _complete(copied, trials, seed):
+            if _complete(copied, trials, seed, repeat):
                 evaluation = StoredEvaluation(
                     row.id, row.key, row.cell, row.task, row.meta, copied, row.committed_at
                 )
@@ -93,11 +95,11 @@ def find_reusable(
     return None
 
 
-def _complete(copied: list[dict[str, Any]], trials: int, seed: int) -> bool:
-    """Every trial is there, ended by itself, and was seeded from ``seed`` (the seeds of an
-    evaluation's trials follow from the proposal's seed: ``records.trial_seed``)."""
+def _complete(copied: list[dict[str, Any]], trials: int, seed: int, repeat: int) -> bool:
+    """Every trial is there, ended by itself, and was seeded from ``seed`` and ``repeat``
+    (an evaluation's trial seeds follow from them: ``records.trial_seed``)."""
     return (
         len(copied) == trials
         and all(t["status"] in REUSABLE for t in copied)
-        and all(t["seed"] == trial_seed(seed, t["trial"]) for t in copied)
+        and all(t["seed"] == trial_seed(seed, t["trial"], repeat) for t in copied)
     )
