@@ -95,3 +95,10 @@ def test_ablate_trains_the_variants_and_prints_the_gate_table(tmp_path):
     from archsearch.store import load_results
 
     assert load_results(url)["cell"].nunique() == 6  # lstm, 4 variants, the gru reference
+
+
+def test_knob_text_reads_as_numbers_booleans_and_none():
+    from archsearch.cli.single import typed
+
+    values = {"a": "3", "b": "0.5", "c": "false", "d": "True", "e": "none", "f": "linear"}
+    assert typed(values) == {"a": 3, "b": 0.5, "c": False, "d": True, "e": None, "f": "linear"}

@@ -26,11 +26,12 @@ def parse_assignments(pairs: list[str], what: str) -> dict[str, str]:
 
 
 def typed(values: dict[str, str]) -> dict[str, object]:
-    """Command-line text to numbers where it reads as one (task knobs)."""
+    """Command-line text to numbers, booleans or None where it reads as one (task knobs)."""
+    words = {"none": None, "null": None, "true": True, "false": False}
     result: dict[str, object] = {}
     for name, text in values.items():
-        if text.lower() in ("none", "null"):
-            result[name] = None
+        if text.lower() in words:
+            result[name] = words[text.lower()]
             continue
         for convert in (int, float):
             try:
