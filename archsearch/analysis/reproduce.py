@@ -207,11 +207,14 @@ def write_finding_report(
     machine: str = "",
     minutes: float | None = None,
     reused: int = 0,
+    preset: str | None = None,
     seed: int = 0,
 ) -> tuple[Path, str, pd.DataFrame]:
-    """Write ``report.md``, ``report.html`` and the plots into ``out``; ``reused``: how many
-    evaluations were copied from other runs of the store rather than trained (their time
-    is not in ``minutes``).
+    """Write ``report.md``, ``report.html`` and the plots into ``out``.
+
+    ``minutes``: from the first run's start to the last commit; ``reused``: evaluations
+    copied from other runs of the store rather than trained (their time is not in
+    ``minutes``); ``preset``: the budget, whose measured fidelity the report quotes.
 
     Returns (the folder, the finding's verdict, the claims table).
     """
@@ -222,7 +225,7 @@ def write_finding_report(
     if command:
         took = f" Took {minutes:.1f} minutes" if minutes is not None else ""
         if reused:
-            took += f" ({reused} evaluations copied from other runs of the store, not trained)"
+            took += f" ({reused} evaluations copied from earlier runs of the store, not trained)"
         blocks.append(
             Block("text", f"Command: `{command}`.{took}{' on ' + machine if machine else ''}.")
         )
@@ -242,6 +245,8 @@ def write_finding_report(
     ]
     blocks += _relative_section(finding, frame, out)
     blocks += _agreement_section(finding, frame)
+    if preset is not None:
+        blocks += _fidelity_section(finding, preset)
     path_md, path_html = out / "report.md", out / "report.html"
     path_md.write_text(render_markdown(blocks, out), encoding="utf-8")
     path_html.write_text(render_html(blocks, out), encoding="utf-8")
@@ -376,6 +381,42 @@ def _agreement_section(finding: Finding, frame: pd.DataFrame) -> list[Block]:
         Block("text", text),
         Block("table", _rounded(table)),
     ]
+
+
+SEED_TO_SEED_TARGET = 0.9  # below this, two seeds of a budget do not order cells alike
+
+
+def _fidelity_section(finding: Finding, preset: str) -> list[Block]:
+    """What the budget's measured fidelity (tasks/measured.py, results/fidelity/) says of
+    each task: how reproducibly it orders cells, and how well against a reference."""
+    from tasks.measured import measured
+
+    lines, weak = [], []
+    for task in finding.tasks:
+        figures = measured(task, preset)
+        if figures is None:
+            lines.append(f"- {task}: not measured at {preset}.")
+            weak.append(task)
+            continue
+        parts = []
+        if figures.seed_to_seed is not None:
+            parts.append(f"two seeds agree at Spearman {figures.seed_to_seed:.2f}")
+        if figures.seed_noise is not None:
+            parts.append(f"a seed moves the metric by {100 * figures.seed_noise:.1f}%")
+        if figures.spearman is not None:
+            parts.append(f"Spearman {figures.spearman:.2f} against {figures.reference}")
+        lines.append(f"- {task}: {'; '.join(parts)} ({figures.report}).")
+        if figures.seed_to_seed is None or figures.seed_to_seed < SEED_TO_SEED_TARGET:
+            weak.append(task)
+    text = "\n".join(lines)
+    if weak:
+        text += (
+            f"\n\nAt {preset}, {', '.join(weak)} "
+            f"{'does' if len(weak) == 1 else 'do'} not order cells reproducibly (seed-to-seed "
+            f"below {SEED_TO_SEED_TARGET}, or not measured): a verdict there rests on the "
+            "repeats above, not on one ranking."
+        )
+    return [Block("h2", f"How well the {preset} budget ranks cells"), Block("text", text)]
 
 
 def _pairs_for_holm(m: int, alpha: float) -> int:

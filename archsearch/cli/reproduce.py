@@ -13,15 +13,17 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
-import time
 from importlib import metadata
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import pandas as pd
 import typer
 
 from archsearch.cli import app, fail, out
 from archsearch.spec import Resources, RunSpec
+
+if TYPE_CHECKING:
+    from archsearch.store.summary import RunsCost
 
 Opt = typer.Option
 # Two settings per repeat (a cell is judged on more than one setting); the repeats by
@@ -65,25 +67,27 @@ def reproduce_command(
     folder = out_dir or f"results/findings-{preset}"
     for key in keys:
         command = _command(key, preset, len(specs[key]), trials, space, seed)
-        start = time.monotonic()
-        frame, reused = train(specs[key], resources)
-        minutes = (time.monotonic() - start) / 60
+        frame, cost = train(specs[key], resources)
         path, verdict, claims = reproduce.write_finding_report(
             reproduce.get(key),
             frame,
             f"{folder}/{key}",
             command=command,
             machine=describe_machine(),
-            minutes=minutes,
-            reused=reused,
+            minutes=cost.minutes,
+            reused=cost.copied,
+            preset=preset,
         )
         lines = [f"finding {key}: {verdict}"]
         lines += [
             f"  {row['verdict']}: {row['claim']} (p {row['p_holm']:.3g} after Holm)"
             for _, row in claims.iterrows()
         ]
-        copied = f", {reused} evaluations copied from other runs" if reused else ""
-        lines.append(f"  report: {path / 'report.md'} ({minutes:.1f} min{copied})")
+        took = "" if cost.minutes is None else f"{cost.minutes:.1f} min, "
+        lines.append(
+            f"  report: {path / 'report.md'} ({took}{cost.trained} evaluations trained, "
+            f"{cost.copied} copied from other runs)"
+        )
         for line in lines:
             out.print(line, highlight=False, soft_wrap=True, markup=False)
 
@@ -120,16 +124,23 @@ def finding_specs(
     ]
 
 
-def train(specs: list[RunSpec], resources: Resources) -> tuple[pd.DataFrame, int]:
+def train(specs: list[RunSpec], resources: Resources) -> tuple[pd.DataFrame, RunsCost]:
     """Launch every run (each resumes if it exists); return their trials in one frame and
-    how many evaluations were copied from other runs of the store (store/reuse.py)."""
+    what they cost, read from the store (so a report written again states the same)."""
     from archsearch.cli.runs import run
-    from archsearch.store import StoreError, load_results
+    from archsearch.store import Store, StoreError, load_results
+    from archsearch.store.summary import runs_cost
 
-    reused = sum(run(spec, resources).progress.reused for spec in specs)
+    for spec in specs:
+        run(spec, resources)
     try:
         frames = [load_results(resources.storage, run=spec.name) for spec in specs]
-        return pd.concat(frames, ignore_index=True), reused
+        store = Store(resources.storage, create=False)
+        try:
+            cost = runs_cost(store, [spec.name for spec in specs])
+        finally:
+            store.close()
+        return pd.concat(frames, ignore_index=True), cost
     except (ValueError, StoreError) as error:
         raise fail(str(error)) from None
 

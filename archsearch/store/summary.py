@@ -9,6 +9,7 @@ and *finished* when its loop ended by itself.
 from __future__ import annotations
 
 import socket
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -95,3 +96,33 @@ def _state(row: Any, ending: str | None, lease: float) -> str:
         return "running" if fresh and not local_dead else "interrupted"
     # A run closed before endings were kept: its driver let go of it cleanly.
     return ending or "finished"
+
+
+@dataclass(frozen=True)
+class RunsCost:
+    """What some runs took: wall time from the first one's start to their last commit, and
+    how many of their evaluations were trained and how many copied (``store/reuse.py``)."""
+
+    minutes: float | None  # None before any commit
+    trained: int
+    copied: int
+
+
+def runs_cost(store: Store, names: Sequence[str]) -> RunsCost:
+    """The cost of runs ``names`` (run one after another, as a finding's repeats are), read
+    from the store alone, so a report written again later states the same figures."""
+    summaries = [s for s in run_summaries(store) if s.name in set(names)]
+    commits = [s.last_commit for s in summaries if s.last_commit is not None]
+    minutes = None
+    if commits:
+        start = min(s.created_at for s in summaries)
+        minutes = (max(commits) - start).total_seconds() / 60
+    query = (
+        select(db.evaluations.c.meta)
+        .join(db.runs, db.runs.c.id == db.evaluations.c.run_id)
+        .where(db.runs.c.name.in_(list(names)))
+    )
+    with store.engine.connect() as conn:
+        metas = conn.execute(query).scalars().all()
+    copied = sum(1 for meta in metas if meta.get("reused_from"))
+    return RunsCost(minutes, len(metas) - copied, copied)

@@ -129,8 +129,16 @@ def test_reproduce_finding_4_end_to_end_at_smoke(tmp_path):
     runs = set(load_results(url)["run"])
     assert runs == {"reproduce-4-smoke-s0", "reproduce-4-smoke-s1"}
     assert set(load_results(url)["cell_name"]) == {"lstm", "lstm_f", "lstm_i", "lstm_o"}
+    assert "## How well the smoke budget ranks cells" in report
+    assert "arith: not measured at smoke" in report
+    took = next(line for line in report.splitlines() if line.startswith("Command:"))
+    assert "Took " in took
     again = CliRunner().invoke(app, args)  # resumes: nothing trained twice
     assert again.exit_code == 0 and len(load_results(url)) == 16
+    assert "16 evaluations trained, 0 copied" in again.output
+    # Written again, the report states the same cost: it is read from the store.
+    rewritten = (tmp_path / "out" / "4" / "report.md").read_text()
+    assert took in rewritten.splitlines()
 
 
 def test_split_half_agreement_tells_a_ranking_task_from_a_noisy_one(tmp_path):
