@@ -411,10 +411,9 @@ def _fidelity_section(finding: Finding, preset: str) -> list[Block]:
     text = "\n".join(lines)
     if weak:
         text += (
-            f"\n\nAt {preset}, {', '.join(weak)} "
-            f"{'does' if len(weak) == 1 else 'do'} not order cells reproducibly (seed-to-seed "
-            f"below {SEED_TO_SEED_TARGET}, or not measured): a verdict there rests on the "
-            "repeats above, not on one ranking."
+            f"\n\nAt {preset}, the budget of {' and '.join(weak)} does not order cells "
+            f"reproducibly (seed-to-seed below {SEED_TO_SEED_TARGET}, or not measured): a "
+            "verdict there rests on the repeats above, not on one ranking."
         )
     return [Block("h2", f"How well the {preset} budget ranks cells"), Block("text", text)]
 
