@@ -174,16 +174,22 @@ def evaluate(
             trial.report(value, step)
             return trial.should_prune()
 
-        result = train_trial(
-            cell,
-            the_task,
-            params,
-            optimizer=space.optimizer,
-            seed=trial_seed(seed, index, repeat),
-            settings=settings or TrainSettings(),
-            report=report,
-            on_step=on_step,
-        )
+        def train(trial_params: dict[str, Any], report=report, index=index) -> TrialResult:
+            return train_trial(
+                cell,
+                the_task,
+                trial_params,
+                optimizer=space.optimizer,
+                seed=trial_seed(seed, index, repeat),
+                settings=settings or TrainSettings(),
+                report=report,
+                on_step=on_step,
+            )
+
+        result = train(params)
+        factor = getattr(the_task.config, "diverged_retry", None)
+        if result.status == "diverged" and factor is not None and "lr" in params:
+            result = _retried(train, params, factor, result)
         _tell(study, trial, result)
         evaluation.trials.append(result)
         if on_trial is not None:
@@ -192,6 +198,21 @@ def evaluate(
             break
     evaluation.seconds = time.monotonic() - start
     return evaluation
+
+
+def _retried(train, params: dict[str, Any], factor: float, first: TrialResult) -> TrialResult:
+    """The diverged trial trained again at ``lr / factor`` (TaskConfig.diverged_retry): its
+    sampled ``params`` kept, the rate used and the first run's steps and seconds recorded."""
+    lr = params["lr"] / factor
+    # Not reported to the pruner: the trial's steps were reported by its first run.
+    result = train({**params, "lr": lr}, report=lambda step, value: False)
+    result.params = dict(params)
+    result.started_at = first.started_at
+    result.metrics = {**result.metrics, "retry_lr": lr, "diverged_steps": first.steps}
+    result.seconds += first.seconds
+    if "cpu_seconds" in first.metrics and "cpu_seconds" in result.metrics:
+        result.metrics["cpu_seconds"] += first.metrics["cpu_seconds"]
+    return result
 
 
 def _tell(study: optuna.Study, trial: optuna.Trial, result: TrialResult) -> None:

@@ -67,6 +67,13 @@ class TaskConfig:
         training updates (no squashing on its recurrent path); carried over a
         whole split its state then overflows, and a cell that full training
         makes stable scores as diverged. Training always carries the state.
+    diverged_retry: a trial whose training diverges is trained once more from
+        scratch at its learning rate divided by this factor (None = no retry). A
+        cell that only trains below the sampled rate is then ranked by what it
+        learns, not dropped as the worst: at a fixed cheap budget one such cell
+        decided much of PTB's rank correlation (results/fidelity/). Only diverged
+        trials pay for it; the trial keeps its sampled settings (so it still pairs
+        with other cells') and records the rate it used (metrics "retry_lr").
     """
 
     seq_len: int = 64
@@ -87,6 +94,7 @@ class TaskConfig:
     warmup_steps: int = 0
     init: str = "scaled"
     eval_carry: bool = True
+    diverged_retry: float | None = None
 
     def __post_init__(self) -> None:
         for name in ("seq_len", "batch_size", "hidden_size", "train_steps", "eval_every"):
@@ -101,6 +109,8 @@ class TaskConfig:
         _check(self, "warmup_steps", self.warmup_steps >= 0, "an integer >= 0")
         _check(self, "init", self.init in INITS, f"one of {INITS}")
         _check(self, "eval_carry", isinstance(self.eval_carry, bool), "True or False")
+        retry = self.diverged_retry
+        _check(self, "diverged_retry", retry is None or retry > 1, "None or a number > 1")
         for name in ("activation_reg", "temporal_reg"):
             _check(self, name, getattr(self, name) >= 0, "a number >= 0")
 

