@@ -18,7 +18,9 @@ tasks=("$@")
 for task in "${tasks[@]}"; do
     if [ "$task" = ptb ]; then
         # Against NAS-Bench-NLP's final WikiText-2 perplexities: 24 architectures across the range.
-        archsearch fidelity "$LOGS" --size 24 --task ptb --name "fidelity-ptb-quick${SUFFIX:-}" \
+        # (The runs are named for the budget with its divergence retry: the older runs named
+        # fidelity-ptb-quick in a store predate it and made results/fidelity/ptb-quick-noretry.)
+        archsearch fidelity "$LOGS" --size 24 --task ptb --name "fidelity-ptb-quick-retry${SUFFIX:-}" \
             --out "results/fidelity/ptb-quick${SUFFIX:-}" "${COMMON[@]}"
     else
         # Against a 4x longer budget trained here: 12 zoo cells and 4 mutants.
