@@ -55,7 +55,7 @@ def reproduce_command(
     in_process: Annotated[bool, Opt("--in-process", help="No Ray: one at a time, here.")] = False,
 ) -> None:
     """Reproduce a finding of the study: train its cells, test it, print and report a verdict."""
-    from archsearch.analysis import reproduce
+    from archsearch.analysis import finding_report, reproduce
 
     try:
         keys = list(reproduce.FINDINGS) if finding == "all" else [reproduce.get(finding).key]
@@ -68,7 +68,7 @@ def reproduce_command(
     for key in keys:
         command = _command(key, preset, len(specs[key]), trials, space, seed)
         frame, cost = train(specs[key], resources)
-        path, verdict, claims = reproduce.write_finding_report(
+        path, verdict, claims = finding_report.write_finding_report(
             reproduce.get(key),
             frame,
             f"{folder}/{key}",

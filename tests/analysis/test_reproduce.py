@@ -5,7 +5,7 @@ from typer.testing import CliRunner
 
 import tasks
 from archsearch import zoo
-from archsearch.analysis import reproduce
+from archsearch.analysis import finding_report, reproduce
 from archsearch.cli import app
 
 # Offsets from a base value per task (metric units): accuracy up is better, perplexity and
@@ -66,7 +66,7 @@ def test_findings_name_only_zoo_cells_and_registered_tasks():
 
 def test_finding_2_report_says_reproduced_with_intervals_and_p(tmp_path):
     frame = frame_for({"gru": GRU_AHEAD, "lstm": {t: 0.0 for t in BASE}})
-    folder, verdict, claims = reproduce.write_finding_report(
+    folder, verdict, claims = finding_report.write_finding_report(
         reproduce.get("2"), frame, tmp_path / "2", command="archsearch reproduce 2"
     )
     assert verdict == "reproduced", claims.to_dict("records")
@@ -81,7 +81,7 @@ def test_finding_2_report_says_reproduced_with_intervals_and_p(tmp_path):
 def test_finding_2_contradicted_when_the_lstm_is_ahead(tmp_path):
     lstm_ahead = {t: -v for t, v in GRU_AHEAD.items()}
     frame = frame_for({"gru": lstm_ahead, "lstm": {t: 0.0 for t in BASE}})
-    _, verdict, claims = reproduce.write_finding_report(reproduce.get("2"), frame, tmp_path)
+    _, verdict, claims = finding_report.write_finding_report(reproduce.get("2"), frame, tmp_path)
     assert verdict == "contradicted"
     assert set(claims.loc[claims["task"] != "ptb", "verdict"]) == {"contradicted"}
 
@@ -93,7 +93,7 @@ def test_greff_report_names_the_variants(tmp_path):
     offsets["greff_nfg"] = {"arith": -0.1, "music-jsb": 1.0}  # removing f hurts
     greff = reproduce.get("greff")
     assert greff.pairs_needed() == 10  # 16 claims: Holm's smallest p is 16 * 2 / 2**n
-    folder, verdict, claims = reproduce.write_finding_report(
+    folder, verdict, claims = finding_report.write_finding_report(
         greff, frame_for(offsets, seeds=5), tmp_path
     )
     table = claims.set_index("claim")
@@ -149,12 +149,12 @@ def test_split_half_agreement_tells_a_ranking_task_from_a_noisy_one(tmp_path):
     flip = (frame["task"] == "arith") & frame["run"].str.endswith(("s1", "s3"))
     rank = frame["cell_name"].map({name: i for i, name in enumerate(names)})
     frame.loc[flip, "metric_valid"] -= 0.1 * rank[flip]
-    table = reproduce.split_half_agreement(frame, ["xml", "arith"]).set_index("task")
+    table = finding_report.split_half_agreement(frame, ["xml", "arith"]).set_index("task")
     assert table.loc["xml", "rho"] == pytest.approx(1.0) and table.loc["xml", "cells"] == 6
     assert table.loc["arith", "rho"] < 0.5
     tied = frame.assign(metric_valid=frame["metric_valid"].where(frame["task"] != "xml", 0.5))
-    assert reproduce.split_half_agreement(tied, ["xml"]).loc[0, "note"] == "the cells tie"
+    assert finding_report.split_half_agreement(tied, ["xml"]).loc[0, "note"] == "the cells tie"
     one_run = frame.assign(run="only")
-    assert reproduce.split_half_agreement(one_run, ["xml"])["rho"].isna().all()
-    section = reproduce._agreement_section(reproduce.get("1"), frame)
+    assert finding_report.split_half_agreement(one_run, ["xml"])["rho"].isna().all()
+    section = finding_report._agreement_section(reproduce.get("1"), frame)
     assert "On arith the cells tie or rho is below 0.5" in section[1].content
