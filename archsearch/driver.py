@@ -21,7 +21,7 @@ from archsearch.naming import readable_name
 from archsearch.search import Outcome, Searcher, make_searcher
 from archsearch.spec import RESUMABLE, RunSpec
 from archsearch.store import RunHandle, Store
-from archsearch.store.reuse import find_reusable
+from archsearch.store.reuse import evaluation_settings, find_reusable
 
 
 @dataclass
@@ -107,6 +107,7 @@ def _loop(spec, searcher, executor, store, run, on_event, *, reuse: bool) -> Pro
         budget_seconds=spec.max_seconds,
         budget_evaluations=spec.max_evaluations,
     )
+    settings = evaluation_settings(spec.to_dict())  # what an evaluation to copy must match
     start = time.monotonic()
     stopping = _StopFlag()
     with stopping:
@@ -131,7 +132,7 @@ def _loop(spec, searcher, executor, store, run, on_event, *, reuse: bool) -> Pro
                     parent=proposal.parent,
                     mutations=proposal.mutations,
                 )
-                copied = _reusable(spec, store, run, proposal) if reuse else None
+                copied = _reusable(settings, store, run, proposal) if reuse else None
                 if copied is None:
                     executor.submit(proposal)
                 else:
@@ -165,12 +166,12 @@ def _committed(searcher, run, finished: Finished, progress: Progress, executor, 
     on_event(Event("commit", progress, finished, cell=name))
 
 
-def _reusable(spec: RunSpec, store: Store, run: RunHandle, proposal) -> Finished | None:
+def _reusable(settings, store: Store, run: RunHandle, proposal) -> Finished | None:
     """The proposal's evaluation as another run of the store committed it, if one did."""
     found = find_reusable(
         store,
         run_id=run.id,
-        config=spec.to_dict(),
+        settings=settings,
         cell=proposal.cell_hash,
         task=proposal.task,
         trials=proposal.trials,

@@ -187,7 +187,7 @@ def evaluate(
             )
 
         result = train(params)
-        factor = getattr(the_task.config, "diverged_retry", None)
+        factor = the_task.config.diverged_retry
         if result.status == "diverged" and factor is not None and "lr" in params:
             result = _retried(train, params, factor, result)
         _tell(study, trial, result)

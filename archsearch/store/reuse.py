@@ -18,6 +18,7 @@ cells are trained.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -44,27 +45,31 @@ class Reused:
 
 def evaluation_settings(config: Mapping[str, Any]) -> dict[str, Any]:
     """The settings of a run's config that reach its evaluations (absent keys: defaults)."""
+    defaults = _defaults()
+    return {key: config.get(key, defaults[key]) for key in EVALUATION_KEYS}
+
+
+@functools.cache
+def _defaults() -> dict[str, Any]:
     from archsearch.spec import RunSpec
 
-    defaults = RunSpec().to_dict()
-    return {key: config.get(key, defaults[key]) for key in EVALUATION_KEYS}
+    return RunSpec().to_dict()
 
 
 def find_reusable(
     store: Store,
     *,
     run_id: int,
-    config: Mapping[str, Any],
+    settings: Mapping[str, Any],
     cell: str,
     task: str,
     trials: int,
     seed: int,
     repeat: int = 0,
 ) -> Reused | None:
-    """The earliest evaluation of ``cell`` on ``task`` in another run of ``store`` with the
-    same evaluation settings as ``config``, ``trials`` trials, seed ``seed`` and repeat
-    ``repeat``; or None."""
-    wanted = evaluation_settings(config)
+    """The earliest evaluation of ``cell`` on ``task`` in another run of ``store`` with
+    evaluation ``settings`` (``evaluation_settings`` of the asking run's config), ``trials``
+    trials, seed ``seed`` and repeat ``repeat``; or None."""
     query = (
         select(db.evaluations, db.runs.c.name.label("run_name"), db.runs.c.config)
         .join(db.runs, db.runs.c.id == db.evaluations.c.run_id)
@@ -79,7 +84,7 @@ def find_reusable(
         for row in conn.execute(query).all():
             if row.meta.get("trials_asked") != trials:
                 continue
-            if evaluation_settings(row.config) != wanted:
+            if evaluation_settings(row.config) != settings:
                 continue
             found = conn.execute(
                 select(db.trials)

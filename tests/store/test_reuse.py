@@ -8,7 +8,7 @@ import pytest
 from archsearch import Resources, RunSpec, launch
 from archsearch.records import trial_seed
 from archsearch.store import Store
-from archsearch.store.reuse import EVALUATION_KEYS, find_reusable
+from archsearch.store.reuse import EVALUATION_KEYS, evaluation_settings, find_reusable
 
 
 def counting(status: str = "ok"):
@@ -119,7 +119,7 @@ def test_the_lookup_ignores_settings_that_do_not_reach_an_evaluation(url):
     found = find_reusable(
         store,
         run_id=-1,
-        config=config,
+        settings=evaluation_settings(config),
         cell=_hash("lstm"),
         task="arith",
         trials=2,
