@@ -29,7 +29,8 @@ SEARCH_TASKS = ("arith", "xml", "ptb")  # the paper ranked its architectures on 
 ALL_TASKS = ("arith", "xml", "ptb", "music-jsb")
 # Finding 1 is about the architectures the study's search found: its three best mutants
 # against the GRU and the LSTM. The LSTM's ablations belong to findings 3 and 4, and training
-# them here too would take this finding past an hour at quick (10 cells: about 80 minutes).
+# them here too would take this finding past an hour at quick (10 cells: about 80 minutes,
+# estimated from the measured cost of its 5-cell runs).
 FINDING_1_CELLS = ("gru", "lstm", "mut1", "mut2", "mut3")
 GREFF = {
     "NIG": "greff_nig",
