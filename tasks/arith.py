@@ -56,7 +56,8 @@ class ArithConfig(TaskConfig):
 # Presets. smoke: a few seconds on a laptop (tests). quick: a trial in ~10-30 s on one
 # CPU core, short 2-3 digit sums the LSTM/GRU learn within ~1500 steps, so cells differ;
 # the learning rate annealed to zero and the whole validation set scored, so that a cheap
-# run orders cells as a longer one does (measured: results/fidelity/).
+# run orders cells as a longer one does; 3,000 steps rather than 1,500, because two seeds
+# then agree at 0.93 rather than 0.86 (measured: results/fidelity/).
 # paper: the reproduction's 2-8 digit operands at GPU sizes (the paper's exact data and
 # budget are not published; these are our choices).
 PRESETS = {
@@ -66,7 +67,7 @@ PRESETS = {
         min_digits=2, max_digits=2, distractors=0.2,
     ),
     "quick": dict(
-        seq_len=32, batch_size=32, hidden_size=128, train_steps=1500, eval_every=250,
+        seq_len=32, batch_size=32, hidden_size=128, train_steps=3000, eval_every=250,
         patience=3, n_train=20000, n_valid=1024, n_test=2048, eval_batches=None,
         min_digits=2, max_digits=3, distractors=0.3,
         lr_schedule="linear",  # annealed to zero: repeats agree more (results/fidelity/)
