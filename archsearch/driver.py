@@ -21,7 +21,7 @@ from archsearch.naming import readable_name
 from archsearch.search import Outcome, Searcher, make_searcher
 from archsearch.spec import RESUMABLE, RunSpec
 from archsearch.store import RunHandle, Store
-from archsearch.store.reuse import evaluation_settings, find_reusable
+from archsearch.store.reuse import budget_of, evaluation_settings, find_reusable
 
 
 @dataclass
@@ -138,13 +138,13 @@ def _loop(spec, searcher, executor, store, run, on_event, *, reuse: bool) -> Pro
                 else:
                     copied_now += 1
                     progress.reused += 1
-                    _committed(searcher, run, copied, progress, executor, on_event)
+                    _committed(searcher, run, copied, progress, executor, on_event, settings)
             progress.driver_seconds += time.monotonic() - busy
             if executor.in_flight == 0 and not copied_now:  # a copy may let the searcher go on
                 break
             for finished in executor.wait(timeout=1.0) if executor.in_flight else ():
                 busy = time.monotonic()
-                _committed(searcher, run, finished, progress, executor, on_event)
+                _committed(searcher, run, finished, progress, executor, on_event, settings)
                 progress.driver_seconds += time.monotonic() - busy
             progress.in_flight = executor.in_flight
             progress.interrupted = stopping.set
@@ -155,9 +155,11 @@ def _loop(spec, searcher, executor, store, run, on_event, *, reuse: bool) -> Pro
     return progress
 
 
-def _committed(searcher, run, finished: Finished, progress: Progress, executor, on_event) -> None:
+def _committed(
+    searcher, run, finished: Finished, progress: Progress, executor, on_event, settings
+) -> None:
     """Commit a finished evaluation, tell the searcher, and report it."""
-    _commit(searcher, run, finished)
+    _commit(searcher, run, finished, budget_of(finished.proposal.task, settings))
     progress.done += 1
     progress.last = finished
     progress.in_flight = executor.in_flight
@@ -192,7 +194,7 @@ def _best(searcher: Searcher, progress: Progress) -> None:
         progress.best_score = ranking[0][1]
 
 
-def _commit(searcher: Searcher, run: RunHandle, finished: Finished) -> None:
+def _commit(searcher: Searcher, run: RunHandle, finished: Finished, budget: str) -> None:
     proposal = finished.proposal
     searcher.tell(proposal, Outcome(finished.metric, len(finished.trials)))
     run.record(
@@ -209,6 +211,7 @@ def _commit(searcher: Searcher, run: RunHandle, finished: Finished) -> None:
             "trials_asked": proposal.trials,
             "seed": proposal.seed,
             "repeat": proposal.repeat,
+            "budget": budget,  # the task's knob values (store/reuse.py)
             **({"reused_from": finished.reused_from} if finished.reused_from else {}),
         },
         state=searcher.state_dict(),

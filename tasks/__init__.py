@@ -12,7 +12,7 @@ from tasks.arith import ArithTask
 from tasks.base import PRESETS, Batch, Task, TaskConfig, TaskError
 from tasks.music import MusicTask
 from tasks.ptb import PtbTask
-from tasks.registry import TASKS, describe, directions, get, names, register
+from tasks.registry import TASKS, describe, directions, get, names, register, task_config
 from tasks.xml import XmlTask
 
 register("arith", ArithTask)
@@ -34,4 +34,5 @@ __all__ = [
     "get",
     "names",
     "register",
+    "task_config",
 ]

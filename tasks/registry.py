@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from archsearch.registry import Registry
-from tasks.base import PRESETS, Task, make_config
+from tasks.base import PRESETS, Task, TaskConfig, make_config
 
 TASKS: Registry[tuple[type[Task], dict[str, Any]]] = Registry("task")
 
@@ -29,8 +29,13 @@ def get(name: str, *, preset: str = "quick", seed: int = 0, **overrides: Any) ->
     """The task ``name`` at ``preset`` with knob ``overrides``; its data come from ``seed``."""
     canonical = TASKS.canonical(name)
     cls, fixed = TASKS.get(canonical)
-    config = make_config(cls.config_class, cls.presets_for(**fixed), preset, overrides)
-    return cls(canonical, config, seed=seed, **fixed)
+    return cls(canonical, task_config(name, preset=preset, **overrides), seed=seed, **fixed)
+
+
+def task_config(name: str, *, preset: str = "quick", **overrides: Any) -> TaskConfig:
+    """The knob values of task ``name`` at ``preset`` with ``overrides``, without its data."""
+    cls, fixed = TASKS.get(TASKS.canonical(name))
+    return make_config(cls.config_class, cls.presets_for(**fixed), preset, overrides)
 
 
 def directions(task_names) -> dict[str, bool]:

@@ -6,7 +6,10 @@ evaluation (``EVALUATION_KEYS`` of its ``RunSpec``: budget, space, sampler, fixe
 values, knobs, backend and the data seed). So when another run in the same store
 has committed an evaluation with all of these equal, a driver copies it instead
 of training: comparisons that share cells and seeds (the findings, an ablation
-after a search) pay for each evaluation once.
+after a search) pay for each evaluation once. A preset is a name whose knob values
+change between versions, so each evaluation also records its task's resolved knob
+values (``budget_of``, meta "budget"), and only an evaluation trained with the same
+values is copied (older rows without the record never are).
 
 Only evaluations whose trials all finished are copied (``REUSABLE``): a timeout
 or a failure may depend on the machine it met, and a divergence is what a change
@@ -18,7 +21,10 @@ cells are trained.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -47,6 +53,23 @@ def evaluation_settings(config: Mapping[str, Any]) -> dict[str, Any]:
     """The settings of a run's config that reach its evaluations (absent keys: defaults)."""
     defaults = _defaults()
     return {key: config.get(key, defaults[key]) for key in EVALUATION_KEYS}
+
+
+def budget_of(task: str, settings: Mapping[str, Any]) -> str:
+    """A digest of ``task``'s knob values under a run's evaluation ``settings`` (its preset
+    with the overrides applied): two evaluations with equal digests had the same budget."""
+    return _budget_digest(
+        task, settings["preset"], json.dumps(settings["overrides"], sort_keys=True)
+    )
+
+
+@functools.cache
+def _budget_digest(task: str, preset: str, overrides: str) -> str:
+    import tasks
+
+    config = tasks.task_config(task, preset=preset, **json.loads(overrides))
+    text = json.dumps(dataclasses.asdict(config), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 @functools.cache
@@ -80,9 +103,10 @@ def find_reusable(
         )
         .order_by(db.evaluations.c.id)
     )
+    budget = budget_of(task, settings)
     with store.engine.connect() as conn:
         for row in conn.execute(query).all():
-            if row.meta.get("trials_asked") != trials:
+            if row.meta.get("trials_asked") != trials or row.meta.get("budget") != budget:
                 continue
             if evaluation_settings(row.config) != settings:
                 continue

@@ -86,6 +86,29 @@ def test_other_settings_are_trained_again(url, change):
     assert result.progress.reused == 0
 
 
+def test_a_preset_whose_knob_values_changed_is_trained_again(url, monkeypatch):
+    """A preset is a name: when a new version gives it other knob values, the evaluations
+    stored under the old values are not copied."""
+    from archsearch.store import reuse
+    from tasks.arith import ArithTask
+
+    settings = evaluation_settings(spec("a", ["lstm"]).to_dict())
+    run(url, spec("a", ["lstm"]), counting())
+    before = reuse.budget_of("arith", settings)
+    longer = {**ArithTask.PRESETS, "smoke": {**ArithTask.PRESETS["smoke"], "train_steps": 101}}
+    monkeypatch.setattr(ArithTask, "PRESETS", longer)
+    reuse._budget_digest.cache_clear()
+    try:
+        after = reuse.budget_of("arith", settings)
+        again = counting()
+        run(url, spec("b", ["lstm"]), again)
+    finally:
+        reuse._budget_digest.cache_clear()  # the next test sees the real preset
+
+    assert before != after
+    assert sorted(task for _, task, _ in again.asked) == ["arith", "arith"]  # xml: copied
+
+
 def test_reuse_can_be_turned_off(url):
     run(url, spec("a", ["lstm"]), counting())
     again = counting()
