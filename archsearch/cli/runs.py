@@ -15,7 +15,7 @@ from rich.table import Table
 from archsearch.cli import app, err, fail, fmt, out
 from archsearch.cli.progress import watcher
 from archsearch.cli.single import parse_assignments, typed
-from archsearch.spec import Resources, RunSpec
+from archsearch.spec import DEFAULT_TASKS, Resources, RunSpec
 
 Opt = typer.Option
 
@@ -37,7 +37,9 @@ def search_command(
     ] = None,
     searcher: Annotated[str | None, Opt(help="jozefowicz, evolution or random.")] = None,
     preset: Annotated[str | None, Opt(help="smoke, quick or paper [quick].")] = None,
-    tasks: Annotated[str | None, Opt(help="Tasks, cheapest first [arith,xml,ptb].")] = None,
+    tasks: Annotated[
+        str | None, Opt(help=f"Tasks, cheapest first [{','.join(DEFAULT_TASKS)}].")
+    ] = None,
     budget: Annotated[str | None, Opt(help="Evaluations (40), time (10m) or none [8m].")] = None,
     trials: Annotated[int | None, Opt(min=1, help="Settings per (cell, task) [1].")] = None,
     repeats: Annotated[
