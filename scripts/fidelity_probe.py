@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import time
 from pathlib import Path
 
 from archsearch import evaluate
-from archsearch.cell import Cell
 from archsearch.cli.single import parse_assignments, typed
+from archsearch.fidelity.panel import nasbench_panel
 
 LOGS = Path("../shared/data/nasbench-nlp-wt2/logs.jsonl")
 TELLING = (1003794, 1003598, 1004390, 1000001, 1005677, 1008033)
@@ -39,14 +38,16 @@ def main() -> None:
     wanted = [int(x) for x in args.cells.split(",")]
     overrides = typed(parse_assignments(args.knob, "--knob"))
     fixed = {**FIXED, **typed(parse_assignments(args.set, "--set"))}
-    rows = {}
-    for line in args.logs.open(encoding="utf-8"):
-        row = json.loads(line)
-        if row["recepie_id"] in wanted and row.get("status") == "OK":
-            rows[row["recepie_id"]] = row
-    for recipe_id in wanted:
-        row = rows[recipe_id]
-        cell = Cell.from_recipe(row["recipe"], name=f"nb{recipe_id}")
+    # The panel's reading of the logs: distinct finished architectures, each named nb<id>.
+    panel = {entry.name: entry for entry in nasbench_panel(args.logs)}
+    missing = [str(i) for i in wanted if f"nb{i}" not in panel]
+    if missing:  # before anything trains
+        raise SystemExit(
+            f"{', '.join(missing)}: not distinct finished architectures of {args.logs} "
+            "(unfinished, or duplicates kept under another id)"
+        )
+    for entry in (panel[f"nb{i}"] for i in wanted):
+        cell = entry.cell
         start = time.process_time()
         result = evaluate(
             cell, "ptb", preset="quick", trials=1, space="adam", fixed=fixed, overrides=overrides
@@ -56,7 +57,7 @@ def main() -> None:
             json.dumps(
                 {
                     "cell": cell.name,
-                    "reference": round(math.exp(row["val_losses"][-1]), 1),
+                    "reference": round(entry.reference, 1),
                     "perplexity": trial.metric_valid and round(trial.metric_valid, 1),
                     "status": trial.status,
                     "retry_lr": trial.metrics.get("retry_lr"),
