@@ -13,6 +13,7 @@ or file system can still be read; nothing is created or migrated then.
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -161,7 +162,7 @@ def _set_up_sqlite(engine: Engine, *, writable: bool = True) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below
         cursor = dbapi_connection.cursor()
         if writable:  # a reader leaves the journal mode as the writer set it
-            cursor.execute("PRAGMA journal_mode=WAL")
+            _journal_in_wal(cursor)
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
         cursor.close()
@@ -170,3 +171,21 @@ def _set_up_sqlite(engine: Engine, *, writable: bool = True) -> None:
     def _on_begin(connection: Any) -> None:
         write = connection.get_execution_options().get("write", False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def _journal_in_wal(cursor: sqlite3.Cursor) -> None:
+    """Switch the file to WAL journaling. Drivers opening a new file together contend for
+    it, and SQLite answers "database is locked" at once (or leaves the old mode) without
+    waiting on its busy timeout; so try again, up to that timeout, before giving up."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    pause = 0.005
+    while True:
+        try:
+            [mode] = cursor.execute("PRAGMA journal_mode=WAL").fetchone()
+            if mode.lower() in ("wal", "memory") or time.monotonic() > deadline:
+                return  # a file system without WAL keeps its mode: still a working store
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(2 * pause, 0.25)

@@ -3,12 +3,16 @@ others use them or are refused the run; none sees a database error."""
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import pytest
+
 from archsearch.store import RunHandle, RunLockedError, Store
+from archsearch.store.engine import _journal_in_wal
 
 N = 4
 
@@ -46,3 +50,32 @@ def test_drivers_starting_together_on_a_new_store(url: str):
         for store in stores:
             if isinstance(store, Store):
                 store.close()
+
+
+class LockedCursor:
+    """A cursor on a file another connection is switching to WAL: locked ``times`` times."""
+
+    def __init__(self, times: int, error: str = "database is locked") -> None:
+        self.times, self.error, self.calls = times, error, 0
+
+    def execute(self, sql: str) -> LockedCursor:
+        self.calls += 1
+        if self.calls <= self.times:
+            raise sqlite3.OperationalError(self.error)
+        return self
+
+    def fetchone(self) -> tuple[str]:
+        return ("wal",)
+
+
+def test_switching_to_wal_waits_out_a_driver_that_holds_the_new_file():
+    cursor = LockedCursor(times=3)
+    _journal_in_wal(cursor)
+    assert cursor.calls == 4
+
+
+def test_switching_to_wal_does_not_hide_other_database_errors():
+    cursor = LockedCursor(times=1, error="disk I/O error")
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
+        _journal_in_wal(cursor)
+    assert cursor.calls == 1
