@@ -3,7 +3,8 @@
 ::
 
     tokens [T, B]   --embedding-->  [T, B, H]  --cell 1 .. cell L-->  features [T, B, H]
-    rolls [T, B, K] --linear----->  [T, B, H]  (dropout between and after)
+    rolls [T, B, K] --linear----->  [T, B, H]  (dropout between and after; weight_drop
+                                                  on each cell's recurrent weights)
 
 ``forward`` returns the features; the head (``model.head``, made by the task:
 ``tasks.heads``) turns them into the loss (``head.loss(features, batch)``) and
@@ -44,6 +45,7 @@ class TaskModel(nn.Module):
         hidden_size: int,
         layers: int = 1,
         dropout: float = 0.0,
+        weight_drop: float = 0.0,
         init_scale: float = 1.0,
         init: str = "scaled",
         backend: str = "torchscript",
@@ -57,9 +59,12 @@ class TaskModel(nn.Module):
         else:
             self.encoder = nn.Linear(n_inputs, hidden_size)
         self.cells = nn.ModuleList(
-            compile_cell(cell, hidden_size, hidden_size, backend=backend, init_scale=init_scale)
+            compile_cell(
+                cell, hidden_size, hidden_size, backend=backend, init_scale=init_scale,
+                weight_drop=weight_drop,
+            )
             for _ in range(layers)
-        )
+        )  # fmt: skip
         self.dropout = nn.Dropout(dropout)
         self.head = head  # reads [.., H]; see tasks.heads
         if init == "scaled":

@@ -111,6 +111,7 @@ def _run(cell, task, params, optimizer_name, seed, settings, report, on_step, re
         hidden_size=config.hidden_size,
         layers=int(params["layers"]),
         dropout=config.dropout,
+        weight_drop=config.weight_drop,
         init_scale=float(params["init_scale"]),
         init=config.init,
         backend=settings.backend,

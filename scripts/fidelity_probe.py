@@ -2,6 +2,7 @@
 
     python scripts/fidelity_probe.py --knob dropout=0.4
     python scripts/fidelity_probe.py --set lr=0.01 --cells 1003794,1000001
+    python scripts/fidelity_probe.py --set max_grad_norm=0.25   # outside the adam space
 
 A full 24-cell fidelity panel costs about 20 CPU-minutes a seed; these six cells decide
 most of its rank correlation, so a variant that does not reorder them is not worth one.
@@ -15,6 +16,7 @@ fixed setting of results/fidelity/); nothing is stored.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -22,6 +24,7 @@ from pathlib import Path
 from archsearch import evaluate
 from archsearch.cli.single import parse_assignments, typed
 from archsearch.fidelity.panel import nasbench_panel
+from archsearch.hparams import Choice, HyperparameterError, Space, get_space
 
 LOGS = Path("../shared/data/nasbench-nlp-wt2/logs.jsonl")
 TELLING = (1003794, 1003598, 1004390, 1000001, 1005677, 1008033)
@@ -38,6 +41,7 @@ def main() -> None:
     wanted = [int(x) for x in args.cells.split(",")]
     overrides = typed(parse_assignments(args.knob, "--knob"))
     fixed = {**FIXED, **typed(parse_assignments(args.set, "--set"))}
+    space = probe_space(fixed)
     # The panel's reading of the logs: distinct finished architectures, each named nb<id>.
     panel = {entry.name: entry for entry in nasbench_panel(args.logs)}
     missing = [str(i) for i in wanted if f"nb{i}" not in panel]
@@ -50,7 +54,7 @@ def main() -> None:
         cell = entry.cell
         start = time.process_time()
         result = evaluate(
-            cell, "ptb", preset="quick", trials=1, space="adam", fixed=fixed, overrides=overrides
+            cell, "ptb", preset="quick", trials=1, space=space, fixed=fixed, overrides=overrides
         )
         trial = result.trials[0]
         print(
@@ -68,6 +72,21 @@ def main() -> None:
             ),
             flush=True,
         )
+
+
+def probe_space(fixed: dict) -> Space:
+    """The adam space, widened to hold each fixed value it lacks (NAS-Bench-NLP's clipping
+    at 0.25, say): a probe tries settings a search would not sample."""
+    adam = get_space("adam")
+    params = dict(adam.params)
+    for name, value in fixed.items():
+        try:
+            adam.check_fixed({name: value})
+        except HyperparameterError:
+            if name not in params:  # a misspelt name is still refused
+                raise
+            params[name] = Choice((value,))
+    return dataclasses.replace(adam, name="adam-probe", params=params)
 
 
 if __name__ == "__main__":

@@ -40,6 +40,8 @@ class TaskConfig:
     eval_every: optimiser steps between validation passes.
     patience: validation passes without improvement before early stopping.
     dropout: dropout rate the model should apply (non-recurrent connections).
+    weight_drop: DropConnect rate on each cell's recurrent weights in training
+        (``archsearch.compile.layer``), NAS-Bench-NLP's ``wdrop`` (0.5 there).
     n_train, n_valid, n_test: examples per split for generated tasks; a cap for
         corpora (tokens for ptb, pieces for music), None = the whole split.
     eval_batches: cap on batches per evaluation pass, None = a full pass.
@@ -83,6 +85,7 @@ class TaskConfig:
     eval_every: int = 100
     patience: int = 5
     dropout: float = 0.0
+    weight_drop: float = 0.0
     n_train: int | None = None
     n_valid: int | None = None
     n_test: int | None = None
@@ -100,7 +103,8 @@ class TaskConfig:
         for name in ("seq_len", "batch_size", "hidden_size", "train_steps", "eval_every"):
             _check(self, name, getattr(self, name) >= 1, "an integer >= 1")
         _check(self, "patience", self.patience >= 0, "an integer >= 0")
-        _check(self, "dropout", 0.0 <= self.dropout < 1.0, "in [0, 1)")
+        for name in ("dropout", "weight_drop"):
+            _check(self, name, 0.0 <= getattr(self, name) < 1.0, "in [0, 1)")
         for name in ("n_train", "n_valid", "n_test", "eval_batches"):
             value = getattr(self, name)
             _check(self, name, value is None or value >= 1, "None or an integer >= 1")

@@ -17,6 +17,17 @@ where ``fan_in`` is the total input size of that linear call (the sum of its
 arguments' sizes) and ``s = init_scale``; each bias is the cell's constant
 (``bias=`` in the cell text, 0 by default); each scale vector is drawn from
 ``U(-s / sqrt(H), s / sqrt(H))``.
+
+Weight drop (``weight_drop=p``, DropConnect as AWD-LSTM and NAS-Bench-NLP train
+with): in training, each call (one window of ``T`` steps) uses
+``Wi' = Mi * Wi / (1 - p)`` with a fresh ``Mi ~ Bernoulli(1 - p)`` drawn per
+entry, for every linear weight whose argument depends on a state (the recurrent
+path; a weight on the input, or on ``tanh(x)``, is left whole). The same masks
+hold at every step of the window; evaluation uses the weights as they are.
+At ``p = 0.5`` each masked entry's variance doubles, so a linear recurrence
+``h_t = W h_{t-1} + ...`` has its gain scaled by about ``sqrt(2)``: a cell
+whose state has no squashing on its recurrent path is pushed over the edge
+that a cell of bounded state is not.
 """
 
 from __future__ import annotations
@@ -24,6 +35,7 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from archsearch.cell.nodes import Cell
@@ -81,8 +93,13 @@ class CompiledLayer(nn.Module):
         backend,
         init_scale,
         fused=True,
+        *,
+        recurrent_weights: tuple[int, ...] = (),
+        weight_drop: float = 0.0,
     ) -> None:
         super().__init__()
+        if not 0.0 <= weight_drop < 1.0:
+            raise CompileError(f"weight_drop must be in [0, 1), got {weight_drop!r}")
         self.cell = cell
         self.input_size = input_size
         self.hidden_size = hidden_size
@@ -94,6 +111,8 @@ class CompiledLayer(nn.Module):
             [LinearParams(sizes, hidden_size, bias) for sizes, bias in linear_specs]
         )
         self.scales = nn.ModuleList([ScaleParams(hidden_size) for _ in range(n_scales)])
+        self.recurrent_weights = frozenset(recurrent_weights)  # indices in flat_parameters()
+        self.weight_drop = weight_drop
         self.reset_parameters(init_scale)
 
     def reset_parameters(self, init_scale: float = 1.0) -> None:
@@ -104,6 +123,16 @@ class CompiledLayer(nn.Module):
         """Every parameter in the generated order: per linear its weights, then bias; scales."""
         flat = [p for lin in self.linears for p in (*lin.weights, lin.bias)]
         return flat + [s.weight for s in self.scales]
+
+    def window_parameters(self) -> list[torch.Tensor]:
+        """``flat_parameters()`` for one call: with the recurrent weights masked in training."""
+        flat = self.flat_parameters()
+        if not (self.training and self.weight_drop):
+            return flat
+        return [
+            F.dropout(p, self.weight_drop) if i in self.recurrent_weights else p
+            for i, p in enumerate(flat)
+        ]
 
     def forward(self, x: torch.Tensor, state=None):
         if x.dim() != 3 or x.shape[2] != self.input_size or x.shape[0] == 0:
@@ -116,12 +145,11 @@ class CompiledLayer(nn.Module):
             state = [zero] * n
         elif len(state) != n:
             raise ValueError(f"cell {self.cell.name!r} has {n} states, got {len(state)}")
+        params = self.window_parameters()
         if self.runs_fused(x):
-            out, finals = run_fused(self.program.fused, x, list(state), self.flat_parameters())
+            out, finals = run_fused(self.program.fused, x, list(state), params)
         else:
-            out, finals = BACKENDS[self.backend].run(
-                self.program, x, list(state), self.flat_parameters()
-            )
+            out, finals = BACKENDS[self.backend].run(self.program, x, list(state), params)
         return out, tuple(finals)
 
     def runs_fused(self, x: torch.Tensor) -> bool:
@@ -139,6 +167,7 @@ class CompiledLayer(nn.Module):
         return (
             f"cell={self.cell.name}, input_size={self.input_size}, "
             f"hidden_size={self.hidden_size}, backend={self.backend!r}, fused={self.fused}"
+            + (f", weight_drop={self.weight_drop}" if self.weight_drop else "")
         )
 
 
@@ -150,11 +179,13 @@ def compile_cell(
     backend: str = "torchscript",
     init_scale: float = 1.0,
     fused: bool = True,
+    weight_drop: float = 0.0,
 ) -> CompiledLayer:
     """Compile ``cell`` into a recurrent layer for input size ``X`` and hidden size ``H``.
 
     ``fused``: a cell that is exactly torch's LSTM or GRU runs on torch's own kernel
     (``fused.py``) on the torchscript backend; False keeps the generated loop.
+    ``weight_drop``: DropConnect on the recurrent weights in training (module docstring).
     """
     if backend not in BACKENDS:
         raise CompileError(f"unknown backend {backend!r}; valid backends: {', '.join(BACKENDS)}")
@@ -164,11 +195,14 @@ def compile_cell(
             f"cell {cell.name!r} uses its input {cell.input!r} outside linear(), which needs "
             f"input_size == hidden_size; got input_size={input_size}, hidden_size={hidden_size}"
         )
-    specs = []
+    specs, recurrent, flat_index = [], [], 0
     for lin in graph.linear_nodes:
         node = graph.nodes[lin]
-        sizes = [input_size if graph.nodes[a].op == "input" else hidden_size for a in node.args]
-        specs.append((sizes, node.bias))
+        args = [graph.nodes[a] for a in node.args]
+        specs.append(([input_size if a.op == "input" else hidden_size for a in args], node.bias))
+        recurrent += [flat_index + k for k, a in enumerate(args) if not a.static]
+        flat_index += len(node.args) + 1  # its weights, then its bias
     return CompiledLayer(
-        cell, program, specs, graph.n_scales, input_size, hidden_size, backend, init_scale, fused
-    )
+        cell, program, specs, graph.n_scales, input_size, hidden_size, backend, init_scale,
+        fused, recurrent_weights=tuple(recurrent), weight_drop=weight_drop,
+    )  # fmt: skip

@@ -97,6 +97,21 @@ def test_bad_knob_values_are_refused_with_the_valid_ones():
         tasks.get("xml", preset="smoke", init="xavier")
     with pytest.raises(ValueError, match="diverged_retry"):
         tasks.get("xml", preset="smoke", diverged_retry=0.5)
+    with pytest.raises(ValueError, match=r"weight_drop must be in \[0, 1\)"):
+        tasks.get("ptb", preset="smoke", weight_drop=1.5)
+
+
+def test_weight_drop_reaches_every_cell_layer():
+    task = tasks.get("ptb", preset="smoke", weight_drop=0.5)
+    hidden = task.config.hidden_size
+    model = TaskModel(
+        zoo.get("gru"), input_kind="tokens", n_inputs=task.n_inputs, layers=2,
+        head=task.make_head(hidden), hidden_size=hidden, weight_drop=task.config.weight_drop,
+    )  # fmt: skip
+    assert [layer.weight_drop for layer in model.cells] == [0.5, 0.5]
+    overrides = {"weight_drop": 0.5}
+    result = evaluate("gru", "ptb", preset="smoke", trials=1, fixed=FIXED, overrides=overrides).best
+    assert result is not None and math.isfinite(result.metric_valid)
 
 
 def fake_training(diverges_above: float):
