@@ -37,6 +37,14 @@ def fidelity_command(
     size: Annotated[
         int, typer.Option(min=3, help="Cells sampled across a .jsonl panel's range.")
     ] = 24,
+    held_out: Annotated[
+        bool,
+        typer.Option(
+            "--held-out",
+            help="A .jsonl panel of the cells the default one leaves out (same size and "
+            "spread): to check a budget chosen on the default panel.",
+        ),
+    ] = False,
     mutants: Annotated[
         int, typer.Option(min=0, help="Add this many mutants of the panel's cells (seeded).")
     ] = 0,
@@ -63,6 +71,7 @@ def fidelity_command(
         measure_fidelity,
         nasbench_panel,
         sample_across,
+        sample_held_out,
         summary_lines,
         with_mutants,
         write_fidelity_report,
@@ -75,7 +84,10 @@ def fidelity_command(
         if not seed_list or min(seed_list) < 0:
             raise ValueError(f"--seeds {seeds!r}: give seeds >= 0, e.g. 0,1")
         if len(panel) == 1 and panel[0].endswith(".jsonl"):
-            cells = sample_across(nasbench_panel(panel[0]), size)
+            sample = sample_held_out if held_out else sample_across
+            cells = sample(nasbench_panel(panel[0]), size)
+        elif held_out:
+            raise ValueError("--held-out samples a NAS-Bench-NLP logs .jsonl panel; give one")
         else:
             cells = cell_panel(panel)
         cells = with_mutants(cells, mutants, seed=seed_list[0]) if mutants else cells

@@ -12,6 +12,7 @@ from archsearch.fidelity.panel import (
     cell_panel,
     nasbench_panel,
     sample_across,
+    sample_held_out,
     with_mutants,
 )
 from archsearch.fidelity.report import summary_lines, write_fidelity_report
@@ -27,6 +28,7 @@ __all__ = [
     "measure_fidelity",
     "nasbench_panel",
     "sample_across",
+    "sample_held_out",
     "seed_to_seed",
     "summary_lines",
     "top_k_overlap",

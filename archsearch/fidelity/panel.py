@@ -78,6 +78,17 @@ def sample_across(cells: Sequence[PanelCell], n: int) -> list[PanelCell]:
     return [cells[round(i * step)] for i in range(n)]
 
 
+def sample_held_out(cells: Sequence[PanelCell], n: int) -> list[PanelCell]:
+    """``n`` cells sampled across the range as ``sample_across`` does, from those that
+    ``sample_across(cells, n)`` leaves out: a second panel, disjoint from the first, to
+    check a budget that was chosen by its correlation on the first."""
+    chosen = {c.name for c in sample_across(cells, n)}
+    rest = [c for c in cells if c.name not in chosen]
+    if len(rest) < n:
+        raise ValueError(f"a held-out panel of {n} needs {2 * n} cells; this one has {len(cells)}")
+    return sample_across(rest, n)
+
+
 def cell_panel(specs: Sequence[str]) -> list[PanelCell]:
     """Zoo names, cell files or cell texts, without reference values."""
     from archsearch.evaluation import load_cell

@@ -76,4 +76,6 @@ def test_bad_input_is_one_line_before_anything_trains(tmp_path):
     assert one_seed.exit_code == 2 and "reference" in one_seed.output
     bad_seeds = runner.invoke(app, ["fidelity", "lstm", "--seeds", "-1", "--in-process"])
     assert bad_seeds.exit_code == 2 and "--seeds" in bad_seeds.output
+    held_out = runner.invoke(app, ["fidelity", "lstm", "gru", "--held-out", "--storage", store])
+    assert held_out.exit_code == 2 and "--held-out" in held_out.output
     assert not (tmp_path / "store.db").exists()

@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from archsearch.fidelity import cell_panel, nasbench_panel, sample_across, with_mutants
+from archsearch.fidelity import (
+    cell_panel,
+    nasbench_panel,
+    sample_across,
+    sample_held_out,
+    with_mutants,
+)
 
 LOGS = (
     Path(__file__).resolve().parents[2]
@@ -67,6 +73,14 @@ def test_sampling_across_keeps_both_ends_and_spreads_evenly():
     assert sample_across(panel, 10) == panel
     with pytest.raises(ValueError):
         sample_across(panel, 1)
+
+
+def test_a_held_out_panel_is_disjoint_and_spans_what_is_left():
+    panel = cell_panel(["tanh", "lstm", "gru", "lstm_f", "lstm_i", "lstm_o", "lstm_b"])
+    held_out = sample_held_out(panel, 3)
+    assert [c.name for c in held_out] == ["lstm", "lstm_i", "lstm_o"]
+    with pytest.raises(ValueError, match="needs 8 cells"):
+        sample_held_out(panel, 4)
 
 
 @pytest.mark.skipif(not LOGS.exists(), reason="the shared NAS-Bench-NLP logs are not here")
