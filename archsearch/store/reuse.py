@@ -9,7 +9,9 @@ of training: comparisons that share cells and seeds (the findings, an ablation
 after a search) pay for each evaluation once. A preset is a name whose knob values
 change between versions, so each evaluation also records its task's resolved knob
 values (``budget_of``, meta "budget"), and only an evaluation trained with the same
-values is copied (older rows without the record never are).
+values is copied (older rows without the record never are). The record stands for
+the preset and its knobs: ``--knob weight_drop=0.25`` under a preset that already
+sets it is the same budget, and its evaluations are copied.
 
 Only evaluations whose trials all finished are copied (``REUSABLE``): a timeout
 or a failure may depend on the machine it met, and a divergence is what a change
@@ -108,7 +110,7 @@ def find_reusable(
         for row in conn.execute(query).all():
             if row.meta.get("trials_asked") != trials or row.meta.get("budget") != budget:
                 continue
-            if evaluation_settings(row.config) != settings:
+            if _beyond_budget(evaluation_settings(row.config)) != _beyond_budget(settings):
                 continue
             found = conn.execute(
                 select(db.trials)
@@ -122,6 +124,12 @@ def find_reusable(
                 )
                 return Reused(row.run_name, evaluation)
     return None
+
+
+def _beyond_budget(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings besides the preset and its overrides, which ``budget_of`` resolves: a
+    knob given explicitly at its preset's value is the same budget as the preset."""
+    return {k: v for k, v in settings.items() if k not in ("preset", "overrides")}
 
 
 def _complete(copied: list[dict[str, Any]], trials: int, seed: int, repeat: int) -> bool:

@@ -109,6 +109,16 @@ def test_a_preset_whose_knob_values_changed_is_trained_again(url, monkeypatch):
     assert sorted(task for _, task, _ in again.asked) == ["arith", "arith"]  # xml: copied
 
 
+def test_a_knob_given_at_its_presets_value_is_the_same_budget(url):
+    """arith's smoke preset has seq_len 24 and xml's 40: a run that sets 24 trained arith
+    as the preset does, so a run of the plain preset copies arith and trains xml."""
+    run(url, spec("a", ["lstm"], overrides={"seq_len": 24}), counting())
+    again = counting()
+    result = run(url, spec("b", ["lstm"]), again)
+    assert sorted(task for _, task, _ in again.asked) == ["xml", "xml"]
+    assert result.progress.reused == 2
+
+
 def test_reuse_can_be_turned_off(url):
     run(url, spec("a", ["lstm"]), counting())
     again = counting()
