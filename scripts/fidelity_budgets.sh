@@ -22,6 +22,10 @@ for task in "${tasks[@]}"; do
         # fidelity-ptb-quick in a store predate it and made results/fidelity/ptb-quick-noretry.)
         archsearch fidelity "$LOGS" --size 24 --task ptb --name "fidelity-ptb-quick-retry${SUFFIX:-}" \
             --out "results/fidelity/ptb-quick${SUFFIX:-}" "${COMMON[@]}"
+        # The budget was chosen on that panel: check it on the 24 cells it leaves out (seed 0).
+        archsearch fidelity "$LOGS" --held-out --size 24 --task ptb \
+            --name "fidelity-ptb-quick-heldout${SUFFIX:-}" \
+            --out "results/fidelity/ptb-quick-heldout${SUFFIX:-}" "${COMMON[@]}" --seeds 0
     else
         # Against a 4x longer budget trained here: 12 zoo cells and 4 mutants.
         steps=$(python -c "import tasks; print(tasks.get('$task', preset='quick').config.train_steps)")

