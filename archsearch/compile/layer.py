@@ -50,13 +50,17 @@ class CompileError(ValueError):
 
 
 class LinearParams(nn.Module):
-    """Parameters of one ``linear`` call: ``weights[i]: [H, size of argument i]``, ``bias: [H]``."""
+    """Parameters of one ``linear`` call: ``weights[i]: [H, size of argument i]``, ``bias: [H]``;
+    ``recurrent[i]``: whether argument i depends on a state (weight drop masks those)."""
 
-    def __init__(self, sizes: list[int], hidden_size: int, bias: float) -> None:
+    def __init__(
+        self, sizes: list[int], hidden_size: int, bias: float, recurrent: list[bool]
+    ) -> None:
         super().__init__()
         self.weights = nn.ParameterList([nn.Parameter(torch.empty(hidden_size, n)) for n in sizes])
         self.bias = nn.Parameter(torch.empty(hidden_size))
         self.bias_init = bias
+        self.recurrent = recurrent
 
     def reset_parameters(self, init_scale: float) -> None:
         bound = init_scale / math.sqrt(sum(w.shape[1] for w in self.weights))
@@ -94,7 +98,6 @@ class CompiledLayer(nn.Module):
         init_scale,
         fused=True,
         *,
-        recurrent_weights: tuple[int, ...] = (),
         weight_drop: float = 0.0,
     ) -> None:
         super().__init__()
@@ -108,10 +111,12 @@ class CompiledLayer(nn.Module):
         # torch's fused kernel for a cell that is exactly its LSTM or GRU (``fused.py``)
         self.fused = fused and backend == "torchscript" and program.fused is not None
         self.linears = nn.ModuleList(
-            [LinearParams(sizes, hidden_size, bias) for sizes, bias in linear_specs]
+            [
+                LinearParams(sizes, hidden_size, bias, recurrent)
+                for sizes, bias, recurrent in linear_specs
+            ]
         )
         self.scales = nn.ModuleList([ScaleParams(hidden_size) for _ in range(n_scales)])
-        self.recurrent_weights = frozenset(recurrent_weights)  # indices in flat_parameters()
         self.weight_drop = weight_drop
         self.reset_parameters(init_scale)
 
@@ -119,20 +124,15 @@ class CompiledLayer(nn.Module):
         for m in [*self.linears, *self.scales]:
             m.reset_parameters(init_scale)
 
-    def flat_parameters(self) -> list[torch.Tensor]:
-        """Every parameter in the generated order: per linear its weights, then bias; scales."""
-        flat = [p for lin in self.linears for p in (*lin.weights, lin.bias)]
+    def flat_parameters(self, weight_drop: float = 0.0) -> list[torch.Tensor]:
+        """Every parameter in the generated order: per linear its weights, then bias; scales.
+        With ``weight_drop``, the recurrent weights under a fresh DropConnect mask."""
+        flat = []
+        for lin in self.linears:
+            for w, recurrent in zip(lin.weights, lin.recurrent, strict=True):
+                flat.append(F.dropout(w, weight_drop) if weight_drop and recurrent else w)
+            flat.append(lin.bias)
         return flat + [s.weight for s in self.scales]
-
-    def window_parameters(self) -> list[torch.Tensor]:
-        """``flat_parameters()`` for one call: with the recurrent weights masked in training."""
-        flat = self.flat_parameters()
-        if not (self.training and self.weight_drop):
-            return flat
-        return [
-            F.dropout(p, self.weight_drop) if i in self.recurrent_weights else p
-            for i, p in enumerate(flat)
-        ]
 
     def forward(self, x: torch.Tensor, state=None):
         if x.dim() != 3 or x.shape[2] != self.input_size or x.shape[0] == 0:
@@ -145,7 +145,7 @@ class CompiledLayer(nn.Module):
             state = [zero] * n
         elif len(state) != n:
             raise ValueError(f"cell {self.cell.name!r} has {n} states, got {len(state)}")
-        params = self.window_parameters()
+        params = self.flat_parameters(self.weight_drop if self.training else 0.0)
         if self.runs_fused(x):
             out, finals = run_fused(self.program.fused, x, list(state), params)
         else:
@@ -195,14 +195,12 @@ def compile_cell(
             f"cell {cell.name!r} uses its input {cell.input!r} outside linear(), which needs "
             f"input_size == hidden_size; got input_size={input_size}, hidden_size={hidden_size}"
         )
-    specs, recurrent, flat_index = [], [], 0
+    specs = []
     for lin in graph.linear_nodes:
-        node = graph.nodes[lin]
-        args = [graph.nodes[a] for a in node.args]
-        specs.append(([input_size if a.op == "input" else hidden_size for a in args], node.bias))
-        recurrent += [flat_index + k for k, a in enumerate(args) if not a.static]
-        flat_index += len(node.args) + 1  # its weights, then its bias
+        args = [graph.nodes[a] for a in graph.nodes[lin].args]
+        sizes = [input_size if a.op == "input" else hidden_size for a in args]
+        specs.append((sizes, graph.nodes[lin].bias, [not a.static for a in args]))
     return CompiledLayer(
         cell, program, specs, graph.n_scales, input_size, hidden_size, backend, init_scale,
-        fused, recurrent_weights=tuple(recurrent), weight_drop=weight_drop,
+        fused, weight_drop=weight_drop,
     )  # fmt: skip

@@ -13,11 +13,15 @@ from .conftest import EVERY
 
 
 def test_the_weights_on_the_recurrent_path_are_the_dropped_ones():
+    torch.manual_seed(0)
     layer = compile_cell(parse_cell(EVERY), 4, 4, weight_drop=0.5)
-    flat = [
+    names = [
         f"{i}.{k}" for i, lin in enumerate(layer.linears) for k in [*range(len(lin.weights)), "b"]
     ]
-    dropped = sorted(flat[i] for i in layer.recurrent_weights)
+    names += [f"scale{i}" for i in range(len(layer.scales))]
+    masked = layer.flat_parameters(weight_drop=0.5)
+    whole = layer.flat_parameters()
+    dropped = [n for n, a, b in zip(names, masked, whole, strict=True) if not torch.equal(a, b)]
     # linear(x, h); linear(tanh(h), c, x); linear(x); linear(h, m); linear(c, tanh(x));
     # linear(d, c): x, tanh(x) and every bias are kept whole
     assert dropped == ["0.1", "1.0", "1.1", "3.0", "3.1", "4.0", "5.0", "5.1"]
