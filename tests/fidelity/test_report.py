@@ -54,3 +54,17 @@ def test_the_report_files_and_the_table_script_carry_the_figures(tmp_path):
     row = next(line for line in table.splitlines() if line.startswith("| ptb-test"))
     assert f"{result.per_seed[0].spearman:.2f}" in row and "0.80" in row and "60 / 63" in row
     assert not math.isnan(result.per_seed[0].spearman)
+
+
+def test_the_pool_script_ranks_the_cells_of_several_reports_together(tmp_path):
+    result = _result()
+    for name in ("a", "b"):
+        write_fidelity_report(result, tmp_path / name)
+    pool = [sys.executable, "scripts/fidelity_pool.py", "a", "b", "--folder", str(tmp_path)]
+    both = subprocess.run([*pool, "--rank", "c2,c0"], capture_output=True, text=True, check=True)
+    refs = [c.reference for c in result.cells] * 2
+    expected = agreement([c.cheap[0] for c in result.cells] * 2, refs, higher_is_better=False)
+    assert "8 cells" in both.stdout and f"Spearman {expected.spearman:.2f}" in both.stdout
+    assert "c2: 7 of 8 (failed)" in both.stdout and "c0: 1 of 8 (100.0)" in both.stdout
+    dropped = subprocess.run([*pool, "--drop", "c2"], capture_output=True, text=True, check=True)
+    assert "6 cells" in dropped.stdout and "Spearman 1.00" in dropped.stdout

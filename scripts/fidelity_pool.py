@@ -1,0 +1,59 @@
+"""Rank agreement of one seed over the cells of several fidelity reports together.
+
+    python scripts/fidelity_pool.py ptb-quick ptb-quick-heldout          # the 48 cells
+    python scripts/fidelity_pool.py ptb-quick --drop nb1004390           # 23 of the 24
+    python scripts/fidelity_pool.py ptb-quick --rank nb1003598,nb1004390  # where they land
+
+Each name is a folder of results/fidelity/ (or of ``--folder``) holding a
+``fidelity.json``. The figures are computed with the harness's own ``agreement``
+(Spearman and Kendall, bootstrap 95% intervals); nothing is trained.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from archsearch.fidelity import agreement
+
+REPORTS = Path(__file__).resolve().parents[1] / "results" / "fidelity"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("reports", nargs="+", help="folders of results/fidelity/")
+    parser.add_argument("--folder", type=Path, default=REPORTS, help="where the reports are")
+    parser.add_argument("--seed", type=int, default=0, help="which seed's values (its index)")
+    parser.add_argument("--drop", default="", help="cells left out, comma-separated")
+    parser.add_argument("--rank", default="", help="print these cells' ranks, comma-separated")
+    args = parser.parse_args()
+    drop = set(filter(None, args.drop.split(",")))
+    reports = [
+        json.loads((args.folder / name / "fidelity.json").read_text()) for name in args.reports
+    ]
+    directions = {report["higher_is_better"] for report in reports}
+    if len(directions) != 1:
+        raise SystemExit("the reports measure metrics of opposite directions")
+    [higher_is_better] = directions
+    cells = [c for report in reports for c in report["cells"] if c["name"] not in drop]
+    cheap = [c["cheap"][args.seed] for c in cells]
+    found = agreement(cheap, [c["reference"] for c in cells], higher_is_better=higher_is_better)
+    print(
+        f"{' + '.join(args.reports)}, seed index {args.seed}, {found.n} cells: "
+        f"Spearman {found.spearman:.2f} [{found.spearman_low:.2f}, {found.spearman_high:.2f}], "
+        f"Kendall {found.kendall:.2f} [{found.kendall_low:.2f}, {found.kendall_high:.2f}]"
+    )
+    sign = -1 if higher_is_better else 1  # best first; a failed run (None) last
+    order = sorted(
+        cells, key=lambda c: (c["cheap"][args.seed] is None, sign * (c["cheap"][args.seed] or 0))
+    )
+    for name in filter(None, args.rank.split(",")):
+        place = next(i for i, c in enumerate(order, 1) if c["name"] == name)
+        value = order[place - 1]["cheap"][args.seed]
+        shown = "failed" if value is None else f"{value:.1f}"
+        print(f"  {name}: {place} of {len(order)} ({shown})")
+
+
+if __name__ == "__main__":
+    main()
