@@ -55,6 +55,7 @@ def write_fidelity_report(result: FidelityResult, folder: str | Path) -> Path:
 
 def markdown(result: FidelityResult) -> str:
     fixed = ", ".join(f"{k}={v}" for k, v in sorted(result.fixed.items())) or "none"
+    compared, seeds = bool(result.per_seed), result.seeds  # no reference: repeats only
     rows = [
         f"# Fidelity: {result.budget.describe()} on {result.task}",
         "",
@@ -64,12 +65,12 @@ def markdown(result: FidelityResult) -> str:
         "over the panel's cells; a failed or diverged run counts as the panel's worst.",
         "",
         *(["![cheap against reference](scatter.png)", ""] if result.per_seed else []),
-        "| cell | reference | " + " | ".join(f"seed {s}" for s in result.seeds) + " |",
-        "|---|---:|" + "---:|" * len(result.seeds),
+        "| cell | " + "reference | " * compared + " | ".join(f"seed {s}" for s in seeds) + " |",
+        "|---|" + "---:|" * (compared + len(seeds)),
     ]
     for cell in result.cells:
-        values = " | ".join(_value(v) for v in cell.cheap)
-        rows.append(f"| {cell.name} | {_value(cell.reference)} | {values} |")
+        values = [_value(v) for v in ([cell.reference] if compared else []) + cell.cheap]
+        rows.append(f"| {cell.name} | " + " | ".join(values) + " |")
     return "\n".join(rows) + "\n"
 
 

@@ -56,6 +56,16 @@ def test_the_report_files_and_the_table_script_carry_the_figures(tmp_path):
     assert not math.isnan(result.per_seed[0].spearman)
 
 
+def test_a_report_without_a_reference_has_no_reference_column(tmp_path):
+    repeats = _result()
+    repeats.per_seed, repeats.mean_of_seeds = [], None
+    for cell in repeats.cells:
+        cell.reference = None
+    text = (write_fidelity_report(repeats, tmp_path / "repeats") / "report.md").read_text()
+    assert "| cell | seed 0 | seed 1 |" in text and "| c2 | failed | 400.0 |" in text
+    assert "reference |" not in text
+
+
 def test_the_pool_script_ranks_the_cells_of_several_reports_together(tmp_path):
     result = _result()
     for name in ("a", "b"):
