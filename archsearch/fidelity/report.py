@@ -55,7 +55,7 @@ def write_fidelity_report(result: FidelityResult, folder: str | Path) -> Path:
 
 def markdown(result: FidelityResult) -> str:
     fixed = ", ".join(f"{k}={v}" for k, v in sorted(result.fixed.items())) or "none"
-    compared, seeds = bool(result.per_seed), result.seeds  # no reference: repeats only
+    compared = bool(result.per_seed)  # False: no reference, repeats only
     rows = [
         f"# Fidelity: {result.budget.describe()} on {result.task}",
         "",
@@ -64,9 +64,12 @@ def markdown(result: FidelityResult) -> str:
         f"Hyperparameters: space {result.space}, fixed {fixed}. Intervals are bootstrap 95% "
         "over the panel's cells; a failed or diverged run counts as the panel's worst.",
         "",
-        *(["![cheap against reference](scatter.png)", ""] if result.per_seed else []),
-        "| cell | " + "reference | " * compared + " | ".join(f"seed {s}" for s in seeds) + " |",
-        "|---|" + "---:|" * (compared + len(seeds)),
+        *(["![cheap against reference](scatter.png)", ""] if compared else []),
+        "| cell | "
+        + "reference | " * compared
+        + " | ".join(f"seed {s}" for s in result.seeds)
+        + " |",
+        "|---|" + "---:|" * (compared + len(result.seeds)),
     ]
     for cell in result.cells:
         values = [_value(v) for v in ([cell.reference] if compared else []) + cell.cheap]
