@@ -29,9 +29,27 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from archsearch.analysis.stats import ALPHA, Comparison, compare_cells, holm, pairs_for_power
+from archsearch.analysis.stats import (
+    ALPHA,
+    Comparison,
+    Interval,
+    compare_cells,
+    holm,
+    pairs_for_power,
+)
 from archsearch.analysis.tables import reference_hash
 from tasks import directions
+
+# The equivalence margin on relative performance: 1 ± 3%. One repeat at the quick preset
+# moves arith and xml accuracy by about 3%, so a smaller difference is not one a single
+# evaluation can tell apart from seed noise.
+DEFAULT_MARGIN = 0.03
+
+# A paired (cell, baseline, task) verdict (``paired_verdict``).
+BETTER = "better"
+WORSE = "worse"
+EQUIVALENT = "equivalent"
+INCONCLUSIVE = "inconclusive"
 
 EXPECTATIONS = ("better", "worse", "not better", "not worse")
 REPRODUCED = "reproduced"
@@ -64,6 +82,40 @@ class Claim:
         if self.label:
             return self.label
         return f"{self.a} {self.expect} than {self.b} on {', '.join(self.tasks)}"
+
+
+def paired_verdict(
+    comparison: Comparison, p_adjusted: float, *, margin: float, alpha: float = ALPHA
+) -> str:
+    """``better``, ``worse``, ``equivalent`` or ``inconclusive`` for cell ``a`` against ``b``.
+
+    - ``better`` / ``worse``: the Holm-adjusted p is below ``alpha`` and the mean oriented
+      difference favours ``a`` / ``b`` (``comparison.relative`` is already oriented in the
+      task's direction, so this holds for accuracy and perplexity alike);
+    - ``equivalent``: not significant, and the relative performance's bootstrap 95% interval
+      lies inside ``[1 - margin, 1 + margin]``;
+    - ``inconclusive``: neither; ``comparison.pairs_needed`` says how many pairs 80% power
+      would need at the measured effect.
+    """
+    if not 0 < margin < 1:
+        raise ValueError(f"margin must be between 0 and 1 (a fraction such as 0.03), not {margin}")
+    significant = not math.isnan(p_adjusted) and p_adjusted < alpha
+    if significant and comparison.better in ("a", "b"):
+        return BETTER if comparison.better == "a" else WORSE
+    if inside_margin(comparison.relative, margin):
+        return EQUIVALENT
+    return INCONCLUSIVE
+
+
+def inside_margin(
+    relative: Interval, margin: float, *, low: bool = True, high: bool = True
+) -> bool:
+    """Whether the interval of a relative performance lies inside ``[1 - margin, 1 + margin]``
+    (only the ends asked for: ``high`` alone is non-superiority, ``low`` alone non-inferiority).
+    An interval without bounds (fewer than two pairs) lies inside nothing."""
+    if math.isnan(relative.low) or math.isnan(relative.high):
+        return False
+    return (not low or relative.low >= 1 - margin) and (not high or relative.high <= 1 + margin)
 
 
 def judge(favours: str, p_adjusted: float, expect: str, *, alpha: float = ALPHA) -> str:

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from archsearch import zoo
-from archsearch.analysis import verdicts
+from archsearch.analysis import stats, verdicts
 from archsearch.analysis.verdicts import Claim
 
 
@@ -123,3 +123,66 @@ def test_a_claim_without_matched_pairs_has_no_data_not_a_verdict():
         assert table.loc[0, "verdict"] == "no data" and comparisons.loc[0, "dropped"] == 24
     assert verdicts.overall(["no data", "no data"]) == "no data"
     assert verdicts.overall(["no data", "reproduced"]) == "partly reproduced"
+
+
+# Paired (cell, baseline, task) verdicts, on synthetic pairs. Accuracy (higher better) around
+# 0.6, perplexity (lower better) around 150; ``gain`` is how much better cell a is, as a
+# fraction of the baseline, in the task's own direction.
+DIRECTIONS = [(True, 0.6), (False, 150.0)]
+
+
+def paired(higher: bool, base: float, gain: float, jitter: list[float]) -> stats.Comparison:
+    """Cell a against baseline b over pairs whose b values spread around ``base``; a is
+    ``gain`` better plus ``jitter`` (fractions of ``base``) pair by pair."""
+    b = base * (1 + 0.02 * np.linspace(-1, 1, len(jitter)))
+    shift = base * (gain + np.asarray(jitter))
+    a = b + shift if higher else b - shift
+    return stats.compare_paired(a, b, higher_is_better=higher, a="cell", b="gru")
+
+
+NOISE = [0.004, -0.003, 0.002, -0.004, 0.001, 0.003, -0.002, -0.001, 0.004, -0.003, 0.002, 0.0]
+
+
+@pytest.mark.parametrize(("higher", "base"), DIRECTIONS)
+def test_paired_verdict_better_and_worse_need_significance_in_that_direction(higher, base):
+    up = paired(higher, base, 0.08, NOISE)
+    down = paired(higher, base, -0.08, NOISE)
+    assert up.relative.estimate > 1 > down.relative.estimate  # oriented in the task's direction
+    assert up.p_value < 0.01 and down.p_value < 0.01
+    margin = verdicts.DEFAULT_MARGIN
+    assert verdicts.paired_verdict(up, up.p_value, margin=margin) == verdicts.BETTER
+    assert verdicts.paired_verdict(down, down.p_value, margin=margin) == verdicts.WORSE
+    # The same effect after a Holm adjustment that leaves it not significant: outside the
+    # margin, so nothing is known.
+    assert verdicts.paired_verdict(up, 0.2, margin=margin) == verdicts.INCONCLUSIVE
+    assert verdicts.paired_verdict(down, 0.06, margin=margin) == verdicts.INCONCLUSIVE
+
+
+@pytest.mark.parametrize(("higher", "base"), DIRECTIONS)
+def test_paired_verdict_equivalent_needs_the_whole_interval_inside_the_margin(higher, base):
+    same = paired(higher, base, 0.0, NOISE)
+    assert same.p_value > 0.05
+    assert 1 - 0.03 < same.relative.low < same.relative.high < 1 + 0.03
+    assert verdicts.paired_verdict(same, same.p_value, margin=0.03) == verdicts.EQUIVALENT
+    # A margin narrower than the interval cannot call it equivalent.
+    narrow = (same.relative.high - same.relative.low) / 4
+    assert verdicts.paired_verdict(same, same.p_value, margin=narrow) == verdicts.INCONCLUSIVE
+
+
+@pytest.mark.parametrize(("higher", "base"), DIRECTIONS)
+def test_paired_verdict_inconclusive_when_few_noisy_pairs_decide_nothing(higher, base):
+    noisy = paired(higher, base, 0.01, [0.09, -0.06, 0.05, -0.04])
+    assert noisy.p_value > 0.05
+    assert noisy.relative.low < 1 - 0.03 or noisy.relative.high > 1 + 0.03
+    assert verdicts.paired_verdict(noisy, noisy.p_value, margin=0.03) == verdicts.INCONCLUSIVE
+    assert noisy.pairs_needed is None or noisy.pairs_needed > noisy.n  # more repeats would
+    # One pair has no interval: never equivalent, whatever the margin.
+    one = paired(higher, base, 0.0, [0.0])
+    assert verdicts.paired_verdict(one, one.p_value, margin=0.5) == verdicts.INCONCLUSIVE
+
+
+def test_paired_verdict_refuses_a_margin_that_is_not_a_fraction():
+    same = paired(True, 0.6, 0.0, NOISE)
+    for margin in (0.0, 3.0, -0.03):
+        with pytest.raises(ValueError, match="margin must be between 0 and 1"):
+            verdicts.paired_verdict(same, 0.5, margin=margin)
