@@ -7,7 +7,7 @@ Each rep is timed twice: wall clock and this thread's CPU time (the latter
 leaves out time the scheduler gives to other processes on a loaded machine;
 both use one thread). For the LSTM it measures the default layer (a cell that
 is exactly the LSTM runs on torch's kernel, ``compile/fused.py``) and the
-generated loop (``fused=False``) side by side; the GRU runs our loop on CPU.
+generated loop (``fused=False``) side by side, and likewise the GRU (torch's GRU).
 
     python scripts/bench_cell.py                      # zoo lstm vs torch.nn.LSTM
     python scripts/bench_cell.py --cell gru --runs 7
@@ -77,7 +77,7 @@ def main() -> None:
     cell = zoo.get(args.cell)
     x = torch.randn(args.T, args.B, args.X, requires_grad=True)
     layers = {"ours": compile_cell(cell, args.X, args.H, backend=args.backend)}
-    if layers["ours"].runs_fused(x):
+    if layers["ours"].fused:
         layers["loop"] = compile_cell(cell, args.X, args.H, backend=args.backend, fused=False)
     layers["torch"] = REFERENCE[args.cell](args.X, args.H)
     print(

@@ -14,10 +14,12 @@ names, the statement order, the operand order of ``+`` and ``*`` and of
 with ``L = W_x x + W_h h + b`` each its own ``linear`` (``Lnx`` of x alone,
 ``Lnh`` of h alone). Such a layer stacks its weights in torch's gate order at
 every call, so they stay the layer's own parameters in source order, and calls
-``torch.lstm`` / ``torch.gru``: oneDNN's fused LSTM on CPU (forward+backward
-1.0x ``torch.nn.LSTM``, against ~1.8x for the generated loop on the project's
-CPU), cuDNN on CUDA (the GRU there only: see ``Fused.applies``).
-``compile_cell(..., fused=False)`` keeps the generated loop (the tests run both).
+``torch.lstm`` / ``torch.gru`` on every device: oneDNN's fused LSTM on CPU,
+torch's own GRU on CPU, cuDNN on CUDA. Such a layer is then exactly as fast as
+``torch.nn.LSTM`` / ``torch.nn.GRU``, and as exact: the tests compare it with
+the eager backend, forward and gradients (``scripts/bench_cells.py`` measures
+it against the generated loop). ``compile_cell(..., fused=False)`` keeps the
+generated loop.
 """
 
 from __future__ import annotations
@@ -42,15 +44,6 @@ class Fused:
     w_hh: tuple[int, ...]
     b_ih: tuple[int, ...]
     b_hh: tuple[int | None, ...]
-
-    def applies(self, x: torch.Tensor) -> bool:
-        """Whether torch's kernel is the faster for ``x``'s device.
-
-        The LSTM everywhere (oneDNN on CPU, cuDNN on CUDA). The GRU on CUDA only:
-        torch's CPU GRU is no fused kernel, and the generated loop beats it
-        (0.8x its forward+backward on the project's CPU).
-        """
-        return self.kind == "lstm" or x.device.type == "cuda"
 
 
 class _Matcher:

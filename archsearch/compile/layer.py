@@ -146,15 +146,11 @@ class CompiledLayer(nn.Module):
         elif len(state) != n:
             raise ValueError(f"cell {self.cell.name!r} has {n} states, got {len(state)}")
         params = self.flat_parameters(self.weight_drop if self.training else 0.0)
-        if self.runs_fused(x):
+        if self.fused:
             out, finals = run_fused(self.program.fused, x, list(state), params)
         else:
             out, finals = BACKENDS[self.backend].run(self.program, x, list(state), params)
         return out, tuple(finals)
-
-    def runs_fused(self, x: torch.Tensor) -> bool:
-        """True when inputs like ``x`` run on torch's kernel (``fused.py``), not our loop."""
-        return self.fused and self.program.fused.applies(x)
 
     def save(self, path) -> None:
         """Write a standalone TorchScript file (plain ``torch.jit.load`` runs it)."""

@@ -1,4 +1,5 @@
-"""Cells that are exactly torch's LSTM or GRU run on torch's kernels, and equal our loop."""
+"""Cells that are exactly torch's LSTM or GRU run on torch's kernels, and equal our loop
+and the eager backend (outputs, final states and every gradient)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import torch
 from archsearch import zoo
 from archsearch.cell import parse_cell
 from archsearch.compile import compile_cell
-from archsearch.compile.fused import Fused
 
 from .conftest import run
 
@@ -71,33 +71,46 @@ def test_near_misses_are_not_fused(name):
     assert not compile_cell(parse_cell(DIFFERENT[name]), 4, 4).fused
 
 
-@pytest.mark.parametrize(
-    "text", [zoo.text(n) for n in ("lstm", "lstm_b", "gru")] + [*SAME.values()]
-)
-@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
-def test_fused_equals_generated_loop(text, dtype, monkeypatch):
-    """Outputs, states and every gradient, through torch's kernel and through our loop."""
-    monkeypatch.setattr(Fused, "applies", lambda self, x: True)  # the GRU's kernel on CPU too
-    cell = parse_cell(text)
-    torch.manual_seed(0)
-    fused = compile_cell(cell, 5, 6, init_scale=1.5).to(dtype)
-    loop = compile_cell(cell, 5, 6, fused=False).to(dtype)
-    loop.load_state_dict(fused.state_dict())
-    assert fused.fused and not loop.fused
+FUSED_TEXTS = [zoo.text(n) for n in ("lstm", "lstm_b", "greff_np", "gru")] + [*SAME.values()]
+
+
+def assert_same_run(fused, other, cell, dtype):
+    """Outputs, states and every gradient of two layers with the same weights, with and
+    without a given initial state; and the outputs without autograd."""
+    assert fused.fused and not other.fused
+    other.load_state_dict(fused.state_dict())
     x = torch.randn(7, 3, 5, dtype=dtype, requires_grad=True)
     state = tuple(torch.randn(3, 6, dtype=dtype, requires_grad=True) for _ in cell.states)
     tol = 1e-10 if dtype == torch.float64 else 1e-5
     for st in (None, state):
-        a, b = run(fused, x, st), run(loop, x, st)
+        a, b = run(fused, x, st), run(other, x, st)
         for u, v in zip([a[0], *a[1], *a[2]], [b[0], *b[1], *b[2]], strict=True):
             torch.testing.assert_close(u, v, rtol=tol, atol=tol)
     with torch.no_grad():
-        torch.testing.assert_close(fused(x)[0], loop(x)[0], rtol=tol, atol=tol)
+        torch.testing.assert_close(fused(x)[0], other(x)[0], rtol=tol, atol=tol)
 
 
-def test_gru_runs_our_loop_on_cpu_and_lstm_torch_kernel():
-    """On CPU torch's GRU is no fused kernel (our loop is faster); its LSTM is oneDNN's."""
-    x = torch.zeros(2, 1, 4)
-    assert compile_cell(zoo.get("lstm"), 4, 4).runs_fused(x)
-    gru = compile_cell(zoo.get("gru"), 4, 4)
-    assert gru.fused and not gru.runs_fused(x)
+# the two other ways a cell runs: our loop (torchscript, fused=False), plain autograd (eager)
+OTHERS = {"generated_loop": {"fused": False}, "eager": {"backend": "eager"}}
+
+
+@pytest.mark.parametrize("other", list(OTHERS))
+@pytest.mark.parametrize("text", FUSED_TEXTS)
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_fused_equals_loop_and_eager(text, dtype, other):
+    """Through torch's kernel and through our loop or the eager backend, same weights."""
+    cell = parse_cell(text)
+    torch.manual_seed(1)
+    fused = compile_cell(cell, 5, 6, init_scale=1.5).to(dtype)
+    with torch.no_grad():  # biases off their initial values, so each one's mapping shows
+        for p in fused.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    other_layer = compile_cell(cell, 5, 6, **OTHERS[other]).to(dtype)
+    assert_same_run(fused, other_layer, cell, dtype)
+
+
+def test_gru_and_lstm_run_torch_kernels_on_cpu():
+    """Both dispatch on CPU: the GRU to torch.gru, the LSTM to oneDNN's fused LSTM."""
+    for name in ("lstm", "gru"):
+        layer = compile_cell(zoo.get(name), 4, 4)
+        assert layer.fused and layer.program.fused.kind == name
