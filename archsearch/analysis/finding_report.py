@@ -56,7 +56,10 @@ def write_finding_report(
     blocks += [
         Block("h2", f"Verdict: {verdict}"),
         Block("text", "\n".join(f"- {sentence(row)}" for _, row in claims.iterrows())),
-        Block("text", _method(len(claims), int(claims["n"].min()) if len(claims) else 0)),
+        Block(
+            "text",
+            _method(len(claims), int(claims["n"].min()) if len(claims) else 0, finding.margin),
+        ),
         Block("table", _rounded(claims)),
         Block("h2", "Comparisons"),
         Block(
@@ -96,15 +99,22 @@ def _header(finding: Finding, frame: pd.DataFrame) -> list[Block]:
     ]
 
 
-def _method(m: int, n: int) -> str:
+def _method(m: int, n: int, margin: float) -> str:
     floor = min(1.0, m * 2.0 / 2**n) if n else math.nan
     text = (
         f"Significance: Wilcoxon signed-rank over matched pairs, Holm-adjusted over the {m} "
         f"claims at {ALPHA}. A claim over several tasks holds on every task (its largest p "
-        "decides). An absence claim ('does not beat', 'is no worse') is reproduced unless the "
-        "opposite is significant, so read it with its interval and the power beside it. "
-        "Repeats needed: for 80% power at the measured d_z (paired t approximation) at "
-        f"{ALPHA}/{m}."
+        "decides); a positive claim ('beats', 'hurts') is reproduced only when significant, "
+        "and any claim is contradicted only by significance the other way. An absence claim "
+        "('does not beat', 'is no worse', 'is safe') is reproduced only when the bootstrap 95% "
+        f"interval of the relative performance lies inside the margin of {margin:g} on the "
+        f"side it rules out: its upper end below {1 + margin:g} for 'does not beat', its lower "
+        f"end above {1 - margin:g} for 'is no worse' (on one of its tasks at least: 'does not "
+        "beat on every task' needs one task). Anything else is inconclusive, with the repeats "
+        "that would decide it: for a positive claim, 80% power at the measured d_z (paired t "
+        f"approximation) at {ALPHA}/{m}; for an absence claim, the repeats that would narrow "
+        "its interval inside the margin if the estimate stayed (the interval shrinking as "
+        "1/sqrt(n))."
     )
     if n and floor >= ALPHA:
         need = pairs_for_holm(m, ALPHA)

@@ -1,23 +1,30 @@
-"""Verdicts: whether paired comparisons over repeated seeds reproduce a claim of the study.
+"""Verdicts: whether paired comparisons over repeated seeds decide a claim, or cannot.
 
 A ``Claim`` says how cell ``a`` should compare with cell ``b`` on some tasks:
 
-- ``better`` / ``worse``: a beats b (or loses to it) on every one of the tasks;
-- ``not better`` / ``not worse``: a does not beat b (or lose to it) on every one of the tasks:
-  an absence of difference, such as Greff et al.'s "no variant beats the vanilla LSTM".
+- ``better`` / ``worse`` (positive claims): a beats b (or loses to it) on every one of the tasks;
+- ``not better`` / ``not worse`` (absence claims): a does not beat b (or lose to it) on every
+  one of the tasks, such as Greff et al.'s "no variant beats the vanilla LSTM".
 
-Each (a, b, task) is compared over matched (seed, setting) pairs (``stats.compare_cells``).
-A claim over several tasks is an intersection-union test: its evidence points one way when
-every task points that way, and its p-value is the largest of the tasks' (the deciding task).
-The claims of one finding form one family: their p-values are Holm-adjusted together, and
+Each (a, b, task) is compared over matched (seed, setting) pairs (``stats.compare_cells``),
+giving the relative performance ``rel`` of a to b (above 1: a better, in the task's direction)
+with a bootstrap 95% interval ``[low, high]``, and Wilcoxon's p. A claim's p is the largest
+of its tasks' (intersection-union: every task must point the claim's way), and the claims of
+one finding are Holm-adjusted together. With a declared ``margin``:
 
-- ``reproduced``: the expected direction, significant at ``ALPHA`` after Holm (for an absence
-  claim: no significant difference the wrong way; its power is the caveat);
-- ``same direction, not significant``: with the pairs and repeats 80% power would need;
-- ``opposite direction, not significant``, or ``not significant`` when the tasks disagree;
-- ``contradicted``: the opposite direction, significant after Holm;
+- a positive claim is ``reproduced`` when every task favours its side and the Holm-adjusted
+  p is below ``ALPHA``;
+- an absence claim is ``reproduced`` only when some task's interval lies inside the margin
+  on the side the claim rules out: ``high < 1 + margin`` for ``not better`` (non-superiority),
+  ``low > 1 - margin`` for ``not worse`` (non-inferiority). A p above ``ALPHA`` alone is not
+  evidence of absence;
+- either kind is ``contradicted`` when every task favours the other side, significantly after
+  Holm;
+- otherwise it is ``inconclusive``, with the pairs and repeats that would decide it;
 - ``no data``: some task of the claim has no matched pair (its runs failed or never ran).
 
+A paired (cell, baseline, task) comparison has a verdict of its own (``paired_verdict``):
+``better``, ``worse``, ``equivalent`` or ``inconclusive``, by the same rules.
 "Better" follows each task's metric (``tasks.directions``): higher accuracy, lower perplexity.
 """
 
@@ -52,12 +59,12 @@ EQUIVALENT = "equivalent"
 INCONCLUSIVE = "inconclusive"
 
 EXPECTATIONS = ("better", "worse", "not better", "not worse")
+ABSENCE = ("not better", "not worse")
 REPRODUCED = "reproduced"
-NOT_SIGNIFICANT = "same direction, not significant"
-OPPOSITE = "opposite direction, not significant"
-MIXED = "not significant"
 CONTRADICTED = "contradicted"
+# INCONCLUSIVE (above): neither reproduced nor contradicted, with what would decide it
 NO_DATA = "no data"  # a task of the claim has no matched pair (every run failed, or none ran)
+PARTLY = "partly reproduced"  # a finding some of whose claims are reproduced
 
 
 @dataclass(frozen=True)
@@ -97,14 +104,19 @@ def paired_verdict(
     - ``inconclusive``: neither; ``comparison.pairs_needed`` says how many pairs 80% power
       would need at the measured effect.
     """
-    if not 0 < margin < 1:
-        raise ValueError(f"margin must be between 0 and 1 (a fraction such as 0.03), not {margin}")
+    check_margin(margin)
     significant = not math.isnan(p_adjusted) and p_adjusted < alpha
     if significant and comparison.better in ("a", "b"):
         return BETTER if comparison.better == "a" else WORSE
     if inside_margin(comparison.relative, margin):
         return EQUIVALENT
     return INCONCLUSIVE
+
+
+def check_margin(margin: float) -> None:
+    """Refuse a margin that is not a fraction of the reference, in one line."""
+    if not 0 < margin < 1:
+        raise ValueError(f"margin must be between 0 and 1 (a fraction such as 0.03), not {margin}")
 
 
 def inside_margin(
@@ -118,19 +130,36 @@ def inside_margin(
     return (not low or relative.low >= 1 - margin) and (not high or relative.high <= 1 + margin)
 
 
-def judge(favours: str, p_adjusted: float, expect: str, *, alpha: float = ALPHA) -> str:
-    """The verdict from which cell the evidence favours (``a``, ``b``, ``neither``, ``mixed``)
-    and the claim's Holm-adjusted p-value."""
+def judge(
+    expect: str,
+    comparisons: Sequence[Comparison],
+    p_adjusted: float,
+    *,
+    margin: float,
+    alpha: float = ALPHA,
+) -> tuple[str, Comparison | None]:
+    """A claim's verdict from its tasks' comparisons and its Holm-adjusted p (the module's
+    rules), and the comparison the verdict rests on (None: no data)."""
+    usable = [c for c in comparisons if c.n > 0]
+    if not usable or len(usable) < len(comparisons):
+        return NO_DATA, None
+    sides = {c.better for c in usable}
+    favours = sides.pop() if len(sides) == 1 else "mixed"
     significant = not math.isnan(p_adjusted) and p_adjusted < alpha
-    if expect in ("not better", "not worse"):
-        against = "a" if expect == "not better" else "b"
-        return CONTRADICTED if favours == against and significant else REPRODUCED
+    weakest = _weakest(usable)  # the largest p: it decides an intersection-union test
+    if expect in ABSENCE:
+        ruled_out = "a" if expect == "not better" else "b"
+        if significant and favours == ruled_out:
+            return CONTRADICTED, weakest
+        upper = expect == "not better"
+        # The task whose interval comes closest to showing the absence decides it.
+        closest = min(usable, key=lambda c: _bound(c.relative, upper))
+        reproduced = inside_margin(closest.relative, margin, low=not upper, high=upper)
+        return (REPRODUCED if reproduced else INCONCLUSIVE), closest
     want = "a" if expect == "better" else "b"
-    if favours == want:
-        return REPRODUCED if significant else NOT_SIGNIFICANT
-    if favours in ("neither", "mixed"):
-        return MIXED
-    return CONTRADICTED if significant else OPPOSITE
+    if significant and favours in ("a", "b"):
+        return (REPRODUCED if favours == want else CONTRADICTED), weakest
+    return INCONCLUSIVE, weakest
 
 
 def compare_claims(
@@ -157,36 +186,46 @@ def compare_claims(
 
 
 def judge_claims(
-    frame: pd.DataFrame, claims: Sequence[Claim], *, alpha: float = ALPHA, seed: int = 0
+    frame: pd.DataFrame,
+    claims: Sequence[Claim],
+    *,
+    margin: float,
+    alpha: float = ALPHA,
+    seed: int = 0,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(claims table, comparisons table) for one family of claims (one finding).
 
-    The claims table has a row per claim: its verdict, deciding task, effect with its
-    interval, p and Holm-adjusted p, and the pairs and repeats 80% power needs at
-    ``alpha / m`` (Holm's strictest step over the ``m`` claims: enough at every step).
+    The claims table has a row per claim: its verdict, the task it rests on with the relative
+    performance and its interval (``low``, ``high``), p and Holm-adjusted p, and what would
+    decide it: for a positive claim the pairs 80% power needs at ``alpha / m`` (Holm's
+    strictest step over the ``m`` claims), for an absence claim the pairs that would shrink
+    its interval inside the margin (``pairs_for_margin``); and the repeats giving those pairs.
     """
+    check_margin(margin)
     comparisons = compare_claims(frame, claims, seed=seed)
-    rows = []
-    for claim in claims:
-        mine = [comparisons[(claim.a, claim.b, t)] for t in claim.tasks]
-        favours, deciding = _combine(mine, claim.expect)
-        rows.append({"claim": claim, "favours": favours, "deciding": deciding})
-    adjusted = holm([r["deciding"].p_value if r["deciding"] else math.nan for r in rows])
+    mine = [[comparisons[(c.a, c.b, t)] for t in c.tasks] for c in claims]
+    claim_p = [_claim_p(found) for found in mine]
     table = []
-    for row, p_holm in zip(rows, adjusted, strict=True):
-        claim, c = row["claim"], row["deciding"]
-        pairs = pairs_for_power(c.d_z, alpha=alpha / len(rows)) if c else None
+    for claim, found, p_holm in zip(claims, mine, holm(claim_p), strict=True):
+        verdict, c = judge(claim.expect, found, p_holm, margin=margin, alpha=alpha)
+        if c is None:
+            pairs = None
+        elif claim.expect in ABSENCE:
+            pairs = pairs_for_margin(c.relative, margin, upper=claim.expect == "not better")
+        else:
+            pairs = pairs_for_power(c.d_z, alpha=alpha / len(claims))
         settings = _settings(frame, claim.a, c.task) if c else 1
         table.append(
             {
                 "claim": claim.describe(),
-                "verdict": judge(row["favours"], p_holm, claim.expect, alpha=alpha)
-                if c
-                else NO_DATA,
+                "verdict": verdict,
                 "task": c.task if c else "-",
                 "n": c.n if c else 0,
                 "difference": c.difference.format(4) if c else "-",
-                "relative": c.relative.format(3) if c else "-",
+                "relative": c.relative.estimate if c else math.nan,
+                "low": c.relative.low if c else math.nan,
+                "high": c.relative.high if c else math.nan,
+                "margin": margin if claim.expect in ABSENCE else math.nan,
                 "d_z": c.d_z if c else math.nan,
                 "p": c.p_value if c else math.nan,
                 "p_holm": p_holm,
@@ -199,6 +238,23 @@ def judge_claims(
     for column in ("pairs_needed", "repeats_needed"):
         table[column] = table[column].astype("Int64")
     return table, comparisons_table(comparisons.values())
+
+
+def pairs_for_margin(relative: Interval, margin: float, *, upper: bool) -> int | None:
+    """About how many pairs would bring the interval's ``upper`` (else lower) end inside
+    ``1 ± margin``, if the estimate stayed and the interval narrowed as ``1 / sqrt(n)``:
+
+        n' = n * ((end - rel) / (1 ± margin - rel))**2
+
+    None when the estimate itself lies outside the margin (no number of pairs would do) or
+    there is no interval; ``n`` when it is inside already.
+    """
+    end, bound = (relative.high, 1 + margin) if upper else (relative.low, 1 - margin)
+    room = bound - relative.estimate if upper else relative.estimate - bound
+    if math.isnan(end) or math.isnan(room) or room <= 0:
+        return None
+    reach = abs(end - relative.estimate)
+    return max(relative.n, math.ceil(relative.n * (reach / room) ** 2))
 
 
 def comparisons_table(comparisons) -> pd.DataFrame:
@@ -225,38 +281,53 @@ def comparisons_table(comparisons) -> pd.DataFrame:
 
 
 def sentence(row: pd.Series) -> str:
-    """One line for a claim's row: the verdict, the effect with its interval, p, and power."""
+    """One line for a claim's row: the verdict, the relative performance with its interval
+    (and the margin for an absence claim), p before and after Holm, and what would decide it."""
+    if row["verdict"] == NO_DATA:
+        return f"{NO_DATA}: {row['claim']} ({row['note']})"
+    interval = f"relative {row['relative']:.3f} [{_f(row['low'])}, {_f(row['high'])}]"
+    if pd.notna(row["margin"]):
+        interval += f", margin 1 ± {row['margin']:g}"
     p = f"p = {_p(row['p'])}, Holm {_p(row['p_holm'])}, n = {row['n']} pairs"
-    text = (
-        f"{row['verdict']}: {row['claim']} (on {row['task']}: difference {row['difference']}, "
-        f"relative {row['relative']}; {p})"
-    )
-    if row["verdict"] == NOT_SIGNIFICANT and pd.notna(row["repeats_needed"]):
-        text += f"; about {row['repeats_needed']} repeats would detect it at 80% power"
+    text = f"{row['verdict']}: {row['claim']} (on {row['task']}: {interval}; {p})"
+    if row["verdict"] == INCONCLUSIVE:
+        if pd.isna(row["repeats_needed"]):
+            text += "; no number of repeats at this estimate would decide it"
+        elif pd.notna(row["margin"]):
+            text += f"; about {row['repeats_needed']} repeats would fit it inside the margin"
+        else:
+            text += f"; about {row['repeats_needed']} repeats would detect it at 80% power"
     return text
 
 
 def overall(verdicts: Sequence[str]) -> str:
     """A finding's verdict from its claims': contradicted if any is; reproduced if all are;
-    otherwise partly reproduced (some) or not significant (none); no data if none has any."""
+    otherwise partly reproduced (some) or inconclusive (none); no data if none has any."""
     if CONTRADICTED in verdicts:
         return CONTRADICTED
     if verdicts and all(v == NO_DATA for v in verdicts):
         return NO_DATA
     if all(v == REPRODUCED for v in verdicts):
         return REPRODUCED
-    return "partly reproduced" if REPRODUCED in verdicts else MIXED
+    return PARTLY if REPRODUCED in verdicts else INCONCLUSIVE
 
 
-def _combine(comparisons: list[Comparison], expect: str) -> tuple[str, Comparison | None]:
-    """Which cell every task favours (or ``mixed``), and the deciding comparison (largest p)."""
-    usable = [c for c in comparisons if c.n > 0]
-    if len(usable) < len(comparisons) or not usable:
-        return "neither", None
-    sides = {c.better for c in usable}
-    favours = sides.pop() if len(sides) == 1 else "mixed"
-    deciding = max(usable, key=lambda c: -math.inf if math.isnan(c.p_value) else c.p_value)
-    return favours, deciding
+def _claim_p(comparisons: list[Comparison]) -> float:
+    """The claim's p for Holm: its weakest task's (NaN when a task has no pair)."""
+    if any(c.n == 0 for c in comparisons):
+        return math.nan
+    return _weakest(comparisons).p_value
+
+
+def _weakest(comparisons: Sequence[Comparison]) -> Comparison:
+    return max(comparisons, key=lambda c: -math.inf if math.isnan(c.p_value) else c.p_value)
+
+
+def _bound(relative: Interval, upper: bool) -> float:
+    """How far an interval is from showing an absence: its upper end (lower end, negated);
+    no interval is farthest."""
+    end = relative.high if upper else -relative.low
+    return math.inf if math.isnan(end) else end
 
 
 def _settings(frame: pd.DataFrame, cell: str, task: str) -> int:
@@ -271,3 +342,7 @@ def _settings(frame: pd.DataFrame, cell: str, task: str) -> int:
 
 def _p(value: float) -> str:
     return "-" if value is None or math.isnan(value) else f"{value:.3g}"
+
+
+def _f(value: float) -> str:
+    return "-" if value is None or math.isnan(value) else f"{value:.3f}"

@@ -56,6 +56,7 @@ def reproduce_command(
 ) -> None:
     """Reproduce a finding of the study: train its cells, test it, print and report a verdict."""
     from archsearch.analysis import finding_report, reproduce
+    from archsearch.analysis.verdicts import sentence
 
     try:
         keys = list(reproduce.FINDINGS) if finding == "all" else [reproduce.get(finding).key]
@@ -79,10 +80,7 @@ def reproduce_command(
             preset=preset,
         )
         lines = [f"finding {key}: {verdict}"]
-        lines += [
-            f"  {row['verdict']}: {row['claim']} (p {row['p_holm']:.3g} after Holm)"
-            for _, row in claims.iterrows()
-        ]
+        lines += [f"  {sentence(row)}" for _, row in claims.iterrows()]
         took = "" if cost.minutes is None else f"{cost.minutes:.1f} min, "
         lines.append(
             f"  report: {path / 'report.md'} ({took}{cost.trained} evaluations trained, "

@@ -59,6 +59,7 @@ def test_findings_name_only_zoo_cells_and_registered_tasks():
             assert {claim.a, claim.b} <= set(finding.cells)
             assert set(claim.tasks) <= set(finding.tasks)
         assert finding.reference in finding.cells
+        assert 0 < finding.margin < 1
     assert len(reproduce.get("greff").cells) == 9
     with pytest.raises(ValueError, match="choose one of 1, 2, 3, 4, greff, all"):
         reproduce.get("5")
@@ -74,6 +75,12 @@ def test_finding_2_report_says_reproduced_with_intervals_and_p(tmp_path):
     assert "## Verdict: reproduced" in markdown
     assert "reproduced: gru beats lstm on music-jsb" in markdown
     assert " ± " in markdown and "Holm" in markdown
+    # The absence claim prints its interval against the finding's declared margin.
+    ptb = claims.set_index("task").loc["ptb"]
+    assert ptb["verdict"] == "reproduced" and ptb["high"] < 1 + reproduce.get("2").margin
+    interval = f"relative {ptb['relative']:.3f} [{ptb['low']:.3f}, {ptb['high']:.3f}]"
+    assert f"{interval}, margin 1 ± 0.03" in markdown
+    assert "interval of the relative performance lies inside the margin of 0.03" in markdown
     assert (folder / "relative.png").stat().st_size > 1000
     assert (folder / "report.html").exists()
 

@@ -36,81 +36,122 @@ def synthetic(effect: float, task: str, *, noise: float = 0.002, seeds: int = 4)
 
 # xml: accuracy (higher better), so lstm better = +effect; ptb: perplexity, lstm better = -effect.
 CASES = [("xml", 0.05), ("ptb", -5.0)]
+M = verdicts.DEFAULT_MARGIN
 
 
 @pytest.mark.parametrize(("task", "better"), CASES)
 def test_verdict_flips_with_the_results(task, better):
     claim = [Claim("lstm", "gru", (task,), "better")]
-    clear, _ = verdicts.judge_claims(synthetic(better, task), claim)
-    none, _ = verdicts.judge_claims(synthetic(0.0, task), claim)
-    opposite, _ = verdicts.judge_claims(synthetic(-better, task), claim)
+    clear, _ = verdicts.judge_claims(synthetic(better, task), claim, margin=M)
+    none, _ = verdicts.judge_claims(synthetic(0.0, task), claim, margin=M)
+    opposite, _ = verdicts.judge_claims(synthetic(-better, task), claim, margin=M)
     assert clear.loc[0, "verdict"] == "reproduced"
-    assert clear.loc[0, "p_holm"] < 0.05 and clear.loc[0, "relative"].startswith("1.")
-    assert "not significant" in none.loc[0, "verdict"]
+    assert clear.loc[0, "p_holm"] < 0.05 and clear.loc[0, "low"] > 1
+    assert none.loc[0, "verdict"] == "inconclusive"
     assert none.loc[0, "p"] > 0.05
     assert opposite.loc[0, "verdict"] == "contradicted"
     # Expecting the other way round turns each verdict around.
     worse = [Claim("lstm", "gru", (task,), "worse")]
-    assert verdicts.judge_claims(synthetic(-better, task), worse)[0].loc[0, "verdict"] == (
-        "reproduced"
-    )
-    assert verdicts.judge_claims(synthetic(better, task), worse)[0].loc[0, "verdict"] == (
+    assert verdicts.judge_claims(synthetic(-better, task), worse, margin=M)[0].loc[
+        0, "verdict"
+    ] == ("reproduced")
+    assert verdicts.judge_claims(synthetic(better, task), worse, margin=M)[0].loc[0, "verdict"] == (
         "contradicted"
     )
 
 
 @pytest.mark.parametrize(("task", "better"), CASES)
-def test_small_effect_is_same_direction_not_significant_with_repeats_needed(task, better):
+def test_small_effect_is_inconclusive_with_repeats_needed(task, better):
     frame = synthetic(better / 20, task, noise=abs(better) / 8, seeds=2)
-    table, comparisons = verdicts.judge_claims(frame, [Claim("lstm", "gru", (task,), "better")])
+    claim = [Claim("lstm", "gru", (task,), "better")]
+    table, comparisons = verdicts.judge_claims(frame, claim, margin=M)
     row = table.loc[0]
-    assert row["verdict"] == "same direction, not significant", row.to_dict()
+    assert row["verdict"] == "inconclusive", row.to_dict()
     # Each repeat (run) adds 3 pairs: one per setting.
     assert row["repeats_needed"] == math.ceil(row["pairs_needed"] / 3) > 2
     assert "repeats would detect it at 80% power" in verdicts.sentence(row)
     assert comparisons.loc[0, "n"] == 6
 
 
-def test_absence_claims_hold_unless_the_wrong_way_is_significant():
-    no_better = [Claim("lstm", "gru", ("xml",), "not better")]
-    assert verdicts.judge_claims(synthetic(0.0, "xml"), no_better)[0].loc[0, "verdict"] == (
-        "reproduced"
-    )
-    assert verdicts.judge_claims(synthetic(-0.05, "xml"), no_better)[0].loc[0, "verdict"] == (
-        "reproduced"
-    )
-    assert verdicts.judge_claims(synthetic(0.05, "xml"), no_better)[0].loc[0, "verdict"] == (
-        "contradicted"
-    )
+def verdict_of(frame: pd.DataFrame, claim: Claim, margin: float = M) -> pd.Series:
+    return verdicts.judge_claims(frame, [claim], margin=margin)[0].loc[0]
+
+
+@pytest.mark.parametrize(("task", "better"), CASES)
+def test_absence_claims_need_the_interval_inside_the_margin(task, better):
+    not_better = Claim("lstm", "gru", (task,), "not better")
+    not_worse = Claim("lstm", "gru", (task,), "not worse")
+    # Equal cells, 12 pairs of little noise: the interval lies well inside 1 ± 3%.
+    same = verdict_of(synthetic(0.0, task), not_better)
+    assert same["verdict"] == "reproduced" and same["high"] < 1 + M
+    assert verdict_of(synthetic(0.0, task), not_worse)["verdict"] == "reproduced"
+    # lstm clearly worse: it does not beat gru (upper end below 1), and it is worse.
+    assert verdict_of(synthetic(-better, task), not_better)["verdict"] == "reproduced"
+    assert verdict_of(synthetic(-better, task), not_worse)["verdict"] == "contradicted"
+    assert verdict_of(synthetic(better, task), not_better)["verdict"] == "contradicted"
+    # The same equal cells with 6 noisy pairs: nothing significant either way, and the
+    # interval reaches past the margin, so not knowing is the verdict (it used to read
+    # "reproduced"), with the repeats that would narrow the interval inside it.
+    noisy = synthetic(0.0, task, noise={"xml": 0.1, "ptb": 20.0}[task], seeds=2)  # 13-17%
+    for claim in (not_better, not_worse):
+        row = verdict_of(noisy, claim)
+        assert row["p"] > 0.05 and row["low"] < 1 - M and row["high"] > 1 + M, row.to_dict()
+        assert row["verdict"] == "inconclusive"
+    row = verdict_of(noisy, not_better)
+    assert row["repeats_needed"] > 2 and row["margin"] == M
+    text = verdicts.sentence(row)
+    assert "inconclusive: lstm not better than gru" in text
+    assert f"[{row['low']:.3f}, {row['high']:.3f}], margin 1 ± 0.03" in text
+    assert "repeats would fit it inside the margin" in text
+    # A margin wide enough for the noisy interval reproduces the claim.
+    assert verdict_of(noisy, not_better, margin=0.9)["verdict"] == "reproduced"
+
+
+def test_an_absence_claim_over_several_tasks_needs_one_task_inside_the_margin():
+    noisy_ptb = synthetic(0.0, "ptb", noise=20.0, seeds=2)
+    claim = Claim("lstm", "gru", ("xml", "ptb"), "not better")
+    row = verdict_of(pd.concat([synthetic(0.0, "xml"), noisy_ptb]), claim)
+    assert row["verdict"] == "reproduced" and row["task"] == "xml"  # xml shows it
+    alone = verdict_of(noisy_ptb, Claim("lstm", "gru", ("ptb",), "not better"))
+    assert alone["verdict"] == "inconclusive"
+
+
+def test_pairs_for_margin_scales_the_interval_as_one_over_root_n():
+    wide = stats.Interval(1.0, 0.94, 1.06, 8)  # half-width 0.06: four times the pairs halve it
+    assert verdicts.pairs_for_margin(wide, 0.03, upper=True) == 32
+    assert verdicts.pairs_for_margin(wide, 0.03, upper=False) == 32
+    assert verdicts.pairs_for_margin(stats.Interval(1.04, 1.0, 1.08, 8), 0.03, upper=True) is None
+    assert verdicts.pairs_for_margin(stats.Interval(1.0, 0.99, 1.01, 8), 0.03, upper=True) == 8
 
 
 def test_holm_across_a_finding_can_undo_a_lone_significant_result():
     frame = pd.concat([synthetic(0.05, "xml", seeds=2), synthetic(-5.0, "ptb", seeds=2)])
-    one = verdicts.judge_claims(frame, [Claim("lstm", "gru", ("xml",), "better")])[0]
+    one = verdicts.judge_claims(frame, [Claim("lstm", "gru", ("xml",), "better")], margin=M)[0]
     assert one.loc[0, "verdict"] == "reproduced"  # 6 pairs: p = 2 / 2**6 = 0.031
     two = verdicts.judge_claims(
-        frame, [Claim("lstm", "gru", ("xml",), "better"), Claim("lstm", "gru", ("ptb",), "better")]
+        frame,
+        [Claim("lstm", "gru", ("xml",), "better"), Claim("lstm", "gru", ("ptb",), "better")],
+        margin=M,
     )[0]
     assert list(two["p_holm"]) == pytest.approx([0.0625, 0.0625])
-    assert set(two["verdict"]) == {"same direction, not significant"}
+    assert set(two["verdict"]) == {"inconclusive"}
 
 
 def test_a_claim_over_several_tasks_needs_every_task_and_the_largest_p_decides():
     frame = pd.concat([synthetic(0.05, "xml"), synthetic(5.0, "ptb")])  # lstm worse on ptb
-    both = verdicts.judge_claims(frame, [Claim("lstm", "gru", ("xml", "ptb"), "better")])[0]
-    assert both.loc[0, "verdict"] == "not significant"  # the tasks disagree
+    both = verdict_of(frame, Claim("lstm", "gru", ("xml", "ptb"), "better"))
+    assert both["verdict"] == "inconclusive"  # the tasks disagree
     agreeing = pd.concat([synthetic(0.05, "xml"), synthetic(-5.0, "ptb")])
-    row = verdicts.judge_claims(agreeing, [Claim("lstm", "gru", ("xml", "ptb"), "better")])[0]
-    assert row.loc[0, "verdict"] == "reproduced"
+    assert verdict_of(agreeing, Claim("lstm", "gru", ("xml", "ptb"), "better"))["verdict"] == (
+        "reproduced"
+    )
 
 
 def test_overall_verdict_and_bad_claims():
     assert verdicts.overall(["reproduced", "reproduced"]) == "reproduced"
-    assert verdicts.overall(["reproduced", "same direction, not significant"]) == (
-        "partly reproduced"
-    )
+    assert verdicts.overall(["reproduced", "inconclusive"]) == "partly reproduced"
     assert verdicts.overall(["reproduced", "contradicted"]) == "contradicted"
-    assert verdicts.overall(["same direction, not significant"]) == "not significant"
+    assert verdicts.overall(["inconclusive", "no data"]) == "inconclusive"
     with pytest.raises(ValueError, match="expect must be one of"):
         Claim("lstm", "gru", ("xml",), "faster")
 
@@ -119,7 +160,8 @@ def test_a_claim_without_matched_pairs_has_no_data_not_a_verdict():
     frame = synthetic(0.05, "xml")
     frame.loc[frame["cell_name"] == "lstm", "status"] = "diverged"
     for expect in ("better", "not better"):
-        table, comparisons = verdicts.judge_claims(frame, [Claim("lstm", "gru", ("xml",), expect)])
+        claim = [Claim("lstm", "gru", ("xml",), expect)]
+        table, comparisons = verdicts.judge_claims(frame, claim, margin=M)
         assert table.loc[0, "verdict"] == "no data" and comparisons.loc[0, "dropped"] == 24
     assert verdicts.overall(["no data", "no data"]) == "no data"
     assert verdicts.overall(["no data", "reproduced"]) == "partly reproduced"
