@@ -1,6 +1,7 @@
 """Generate the backward pass through time (BPTT) of a compiled cell.
 
-The forward loop (``codegen.gen_loop(save=True)``) stacks what this pass reads.
+The forward loop (``forward.gen_loop(save=True)``) saves what this pass reads, in
+the buffers ``saved.py`` lays out.
 The generated ``loop_back`` walks the steps backwards and, inside a step, the
 schedule backwards. Why it beats autograd through the scripted loop:
 
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 
 from .codegen import Names, cat, literal
 from .derivatives import ACTIVATION_JACOBIANS, ARGUMENT_FACTORS
+from .saved import buffer_layout
 
 MAX_FACTORS = 4  # past this, a gradient is computed in the step (bounds the preamble's work)
 
@@ -43,30 +45,6 @@ class Adj:
 
     def times(self, f: Factor | None) -> Adj:
         return self if f is None else Adj(self.var, tuple(sorted((*self.factors, f))))
-
-
-def needs(nm: Names) -> list[int]:
-    """Step nodes whose values the backward pass reads and that no run stack holds."""
-    g, nodes = nm.g, nm.g.nodes
-    want: list[int] = []
-    for n in nodes:
-        if n.static or n.op in ("input", "prev", "const", "linear"):
-            continue
-        if n.op in ("mul", "blend", "scale"):
-            want += list(n.args)
-        elif ACTIVATION_JACOBIANS.get(n.op) and n.id not in g.gate_of:
-            want.append(n.id)
-    for grp in g.groups:
-        if len(grp.values) == 1:
-            want += grp.values
-    return [
-        a
-        for a in dict.fromkeys(want)
-        if not nodes[a].static
-        and nodes[a].op not in ("prev", "const")
-        and a not in nm.produced
-        and a not in g.state_values
-    ]
 
 
 class _Back:
@@ -255,8 +233,6 @@ class _Back:
 
 
 def gen_backward(nm: Names) -> list[str]:
-    from .forward import buffer_layout  # forward.py imports this module
-
     g, nodes = nm.g, nm.g.nodes
     n_states = len(g.cell.states)
     back = _Back(nm)

@@ -7,9 +7,9 @@ activation call per run of gates with the same activation.
 
 from __future__ import annotations
 
-from .backward import needs
 from .codegen import OUT_TEMPLATES, Names, cat, elementwise, literal, step_template
 from .graph import Group
+from .saved import buffer_layout
 
 
 def gen_loop(nm: Names, save: bool) -> list[str]:
@@ -133,21 +133,3 @@ def group_forward(nm: Names, grp: Group, targets=None, done=None) -> list[str]:
             if done is not None:
                 done.add(m)
     return lines
-
-
-def buffer_layout(nm: Names) -> list[tuple[str, object, str, str]]:
-    """(buffer, what it holds, width, slot at step t) of every saved value, in ``saved`` order.
-
-    States first (``ST{i}[t + 1]`` is the new value, ``ST{i}[t]`` the previous
-    one), then each run of a step product (its activations' outputs), the
-    concatenated input of a product with several values, and the value of
-    every other step node the backward pass reads (see ``backward.needs``).
-    """
-    out = [(f"ST{i}", v, "H", "t + 1") for i, v in enumerate(nm.g.state_values)]
-    for grp in nm.g.groups:
-        for r, (_, _, count) in enumerate(nm.runs(grp)):
-            out.append((f"R{grp.index}_{r}", ("run", grp.index, r), f"{count} * H", "t"))
-        if len(grp.values) > 1:
-            out.append((f"U{grp.index}", ("u", grp.index), f"{len(grp.values)} * H", "t"))
-    out += [(f"N{nid}", nid, "H", "t") for nid in needs(nm)]
-    return out

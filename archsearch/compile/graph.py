@@ -76,9 +76,42 @@ class Graph:
 
 def build_graph(cell: Cell) -> Graph:
     """Resolve a cell into a scheduled DAG (see the module docstring)."""
+    nodes, prev, state_values, counts = _resolve(cell)
+    consumers = _count_consumers(nodes, state_values)
+    _materialize_constants(nodes, state_values)
+    _place(nodes)
+    linear_nodes = sorted((n for n in nodes if n.op == "linear"), key=lambda n: n.param)
+    scale_nodes = sorted((n for n in nodes if n.op == "scale"), key=lambda n: n.param)
+    gate_of = _gates(nodes, consumers)
+    groups, static_groups = _schedule_products(nodes, linear_nodes, gate_of)
+    input_outside_linear = any(
+        n.op != "linear" and any(nodes[a].op == "input" for a in n.args) for n in nodes
+    ) or any(nodes[v].op == "input" for v in state_values)
+    return Graph(
+        cell=cell,
+        nodes=nodes,
+        state_values=state_values,
+        prev=prev,
+        n_linears=counts["linear"],
+        n_scales=counts["scale"],
+        linear_nodes=[n.id for n in linear_nodes],
+        scale_nodes=[n.id for n in scale_nodes],
+        static_groups=static_groups,
+        groups=groups,
+        gate_of=gate_of,
+        consumers=consumers,
+        input_outside_linear=input_outside_linear,
+    )
+
+
+def _resolve(cell: Cell) -> tuple[list[Node], list[int], list[int], dict[str, int]]:
+    """(nodes, previous-state nodes, new-state nodes, parametric calls per function).
+
+    Every read becomes a node id; identical sub-expressions share one node.
+    """
     nodes: list[Node] = []
     keys: dict[tuple, int] = {}
-    counters = {"linear": 0, "scale": 0}
+    counts = {"linear": 0, "scale": 0}
 
     def add(key: tuple, **kw) -> int:
         if key in keys:
@@ -105,24 +138,30 @@ def build_graph(cell: Cell) -> Graph:
         assert isinstance(e, Call)
         param = -1
         if FUNCTIONS[e.fn].parametric:  # pre-order numbering: the call before its arguments
-            param = counters[e.fn]
-            counters[e.fn] += 1
+            param = counts[e.fn]
+            counts[e.fn] += 1
         args = tuple(visit(a) for a in e.args)
         return add((e.fn, args, param), op=e.fn, args=args, param=param, bias=float(e.bias))
 
     for stmt in cell.body:
         nid = visit(stmt.value)
         (new if stmt.target in state_index else local)[stmt.target] = nid
-    state_values = [new[s] for s in cell.states]
+    return nodes, prev, [new[s] for s in cell.states], counts
 
+
+def _count_consumers(nodes: list[Node], state_values: list[int]) -> dict[int, int]:
+    """How many reads each node has (a new state's value counts as one)."""
     consumers = {n.id: 0 for n in nodes}
     for n in nodes:
         for a in n.args:
             consumers[a] += 1
     for v in state_values:
         consumers[v] += 1
+    return consumers
 
-    # Constants stay float literals inside element-wise templates, unless a tensor is needed.
+
+def _materialize_constants(nodes: list[Node], state_values: list[int]) -> None:
+    """Constants stay float literals inside element-wise templates, unless a tensor is needed."""
     for n in nodes:
         if n.op in ("input", "prev", "const"):
             continue
@@ -135,7 +174,9 @@ def build_graph(cell: Cell) -> Graph:
         if nodes[v].op == "const":
             nodes[v].materialize = True
 
-    # Static or dynamic, and depths (ids are a topological order).
+
+def _place(nodes: list[Node]) -> None:
+    """Static or dynamic, and depths (see the module docstring; ids are a topological order)."""
     for n in nodes:
         if n.op in ("input", "prev", "const"):
             continue
@@ -144,60 +185,49 @@ def build_graph(cell: Cell) -> Graph:
         depths = [a.depth for a in tensor_args if a.static == n.static]
         n.depth = max(depths, default=0) + (1 if n.op == "linear" else 0)
 
-    linear_nodes = sorted((n for n in nodes if n.op == "linear"), key=lambda n: n.param)
-    scale_nodes = sorted((n for n in nodes if n.op == "scale"), key=lambda n: n.param)
 
+def _gates(nodes: list[Node], consumers: dict[int, int]) -> dict[int, int]:
+    """Activation node -> the step linear it alone reads (computed right after the product)."""
     gate_of: dict[int, int] = {}
     for n in nodes:
         if n.op in ACTIVATION_JACOBIANS and n.op != "identity" and not n.static:
             (a,) = n.args
             if nodes[a].op == "linear" and not nodes[a].static and consumers[a] == 1:
                 gate_of[n.id] = a
+    return gate_of
+
+
+def _schedule_products(
+    nodes: list[Node], linear_nodes: list[Node], gate_of: dict[int, int]
+) -> tuple[list[Group], list[Group]]:
+    """(step groups, static groups): the linears of each matrix product, laid out."""
     kind_of = {lin: nodes[act].op for act, lin in gate_of.items()}
-
-    def make_groups(static: bool) -> list[Group]:
-        groups: dict[int, Group] = {}
-        for lin in linear_nodes:
-            args = [a for a in lin.args if nodes[a].static == static]
-            if not args:
-                continue
-            k = max(nodes[a].depth for a in args)
-            g = groups.setdefault(k, Group(index=k))
-            g.linears.append(lin.id)
-            for a in args:
-                if a not in g.values:
-                    g.values.append(a)
-        out = [groups[k] for k in sorted(groups)]
-        for i, g in enumerate(out):
-            g.index = i
-        return out
-
-    groups = make_groups(static=False)
+    groups = _group_linears(nodes, linear_nodes, static=False)
     for g in groups:  # gates with one activation side by side: one call per run of them
         g.linears.sort(key=lambda lin: kind_of.get(lin, "~"))
         g.kinds = [kind_of.get(lin, "") for lin in g.linears]
-    static_groups = make_groups(static=True)
+    static_groups = _group_linears(nodes, linear_nodes, static=True)
     # Lay out the input projection like the step's groups so a group's slice is contiguous.
     order = {lin: i for i, lin in enumerate(lin for g in groups for lin in g.linears)}
     for g in static_groups:
         g.linears.sort(key=lambda lin: order.get(lin, len(order) + nodes[lin].param))
+    return groups, static_groups
 
-    input_outside_linear = any(
-        n.op != "linear" and any(nodes[a].op == "input" for a in n.args) for n in nodes
-    ) or any(nodes[v].op == "input" for v in state_values)
 
-    return Graph(
-        cell=cell,
-        nodes=nodes,
-        state_values=state_values,
-        prev=prev,
-        n_linears=counters["linear"],
-        n_scales=counters["scale"],
-        linear_nodes=[n.id for n in linear_nodes],
-        scale_nodes=[n.id for n in scale_nodes],
-        static_groups=static_groups,
-        groups=groups,
-        gate_of=gate_of,
-        consumers=consumers,
-        input_outside_linear=input_outside_linear,
-    )
+def _group_linears(nodes: list[Node], linear_nodes: list[Node], static: bool) -> list[Group]:
+    """Linears by the depth of their static (or dynamic) arguments: one group per depth."""
+    groups: dict[int, Group] = {}
+    for lin in linear_nodes:
+        args = [a for a in lin.args if nodes[a].static == static]
+        if not args:
+            continue
+        k = max(nodes[a].depth for a in args)
+        g = groups.setdefault(k, Group(index=k))
+        g.linears.append(lin.id)
+        for a in args:
+            if a not in g.values:
+                g.values.append(a)
+    out = [groups[k] for k in sorted(groups)]
+    for i, g in enumerate(out):
+        g.index = i
+    return out
