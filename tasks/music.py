@@ -42,11 +42,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from tasks.base import SPLITS, Batch, TaskConfig, TaskError, _check
+from tasks.base import SPLITS, TaskConfig, TaskError, _check
 from tasks.cache import cache_path, load_arrays, save_arrays
 from tasks.padded import PaddedSet, PaddedTask
+from tasks.scoring import BernoulliSteps
 
 log = logging.getLogger(__name__)
 DATA_VERSION = 1
@@ -233,12 +233,10 @@ def windows(rolls: list[np.ndarray], seq_len: int) -> PaddedSet:
     return PaddedSet(seqs, lengths, real, real)
 
 
-class MusicTask(PaddedTask):
+class MusicTask(BernoulliSteps, PaddedTask):
     """Next-step prediction of 88-key piano rolls built from music21's corpus."""
 
     family = "audio"
-    metric = "nll"
-    higher_is_better = False
     input_kind = "rolls"
     config_class = MusicConfig
 
@@ -286,21 +284,3 @@ class MusicTask(PaddedTask):
             s: {"sequences": len(self.rolls[s]), "tokens": sum(len(r) for r in self.rolls[s])}
             for s in SPLITS
         }
-
-    def loss(self, logits: torch.Tensor, batch: Batch) -> torch.Tensor:
-        """Summed-over-keys binary cross-entropy, averaged over ``loss_mask`` steps."""
-        nll = torch.nn.functional.binary_cross_entropy_with_logits(
-            logits[batch.loss_mask], batch.targets[batch.loss_mask], reduction="sum"
-        )
-        return nll / batch.loss_mask.sum().clamp(min=1)
-
-    def stats(self, logits: torch.Tensor, batch: Batch) -> dict[str, float]:
-        """nll_sum (nats, summed over keys and scored steps), count (scored steps)."""
-        with torch.no_grad():
-            nll = torch.nn.functional.binary_cross_entropy_with_logits(
-                logits[batch.mask].float(), batch.targets[batch.mask], reduction="sum"
-            )
-        return {"nll_sum": float(nll), "count": float(batch.mask.sum())}
-
-    def summarize(self, stats: dict[str, float]) -> dict[str, float]:
-        return {"nll": stats["nll_sum"] / max(stats["count"], 1.0)}

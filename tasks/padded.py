@@ -1,6 +1,7 @@
 """Padded sets of independent sequences, batched by numpy indexing.
 
-Used by the tasks whose examples are independent (arith, xml, music). A set
+Used by the tasks whose examples are independent (arith, xml, music; the
+array tasks of ``tasks.sequences`` share ``Batching``). A set
 holds every example of a split pre-made as one array, so making a batch is an
 index, a slice and a transpose: no per-character Python on the hot path.
 """
@@ -16,8 +17,36 @@ import torch
 from tasks.base import Batch, Task
 
 
+class Batching:
+    """Batches by index over a set of examples: ``__len__`` and ``batch(idx)`` make the rest."""
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    def batch(self, idx: np.ndarray) -> Batch:
+        raise NotImplementedError
+
+    def train_batches(self, batch_size: int, seed: int) -> Iterator[Batch]:
+        """Endless batches; a fresh permutation (from ``seed``) each epoch, last partial dropped."""
+        rng = np.random.default_rng(seed)
+        n = len(self)
+        size = min(batch_size, n)
+        while True:
+            order = rng.permutation(n)
+            for start in range(0, n - size + 1, size):
+                yield self.batch(order[start : start + size])
+
+    def eval_batches(self, batch_size: int, cap: int | None) -> Iterator[Batch]:
+        """One pass in order (the last batch may be smaller), at most ``cap`` batches."""
+        starts = range(0, len(self), batch_size)
+        if cap is not None:
+            starts = starts[:cap]
+        for start in starts:
+            yield self.batch(np.arange(start, min(start + batch_size, len(self))))
+
+
 @dataclass
-class PaddedSet:
+class PaddedSet(Batching):
     """Sequences of one split.
 
     seqs: [N, L] token ids (uint8/int) or [N, L, K] rolls (uint8 0/1); the model reads
@@ -56,24 +85,6 @@ class PaddedSet:
             loss_mask=torch.from_numpy(np.ascontiguousarray(self.loss[idx, :steps].T)),
             reset=True,
         )
-
-    def train_batches(self, batch_size: int, seed: int) -> Iterator[Batch]:
-        """Endless batches; a fresh permutation (from ``seed``) each epoch, last partial dropped."""
-        rng = np.random.default_rng(seed)
-        n = len(self)
-        size = min(batch_size, n)
-        while True:
-            order = rng.permutation(n)
-            for start in range(0, n - size + 1, size):
-                yield self.batch(order[start : start + size])
-
-    def eval_batches(self, batch_size: int, cap: int | None) -> Iterator[Batch]:
-        """One pass in order (the last batch may be smaller), at most ``cap`` batches."""
-        starts = range(0, len(self), batch_size)
-        if cap is not None:
-            starts = starts[:cap]
-        for start in starts:
-            yield self.batch(np.arange(start, min(start + batch_size, len(self))))
 
 
 def pad_token_rows(rows: list[bytes], width: int, pad: int) -> tuple[np.ndarray, np.ndarray]:

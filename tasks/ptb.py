@@ -9,32 +9,22 @@ whitespace-separated words of each non-empty line plus ``<eos>`` per line:
 descending train frequency, ties alphabetical). The id arrays are cached
 (``tasks.cache``); the text and arrays are never part of the repository.
 
-Batches are the usual "batchified" streams: each split is cut into
-``batch_size`` parallel streams read in windows of ``seq_len`` words; the
-target is the next word. The task is ``stateful``: consecutive batches
-continue the same streams, so the model carries its state across them and
-drops it when ``batch.reset`` is True (the first batch of a pass; each
-training epoch starts at a random offset below ``seq_len``, drawn from the
-seed). ``n_train``/``n_valid``/``n_test`` cap a split's tokens (None = all).
-
-Metric: ``perplexity`` = exp(mean negative log-likelihood per word).
+Batches are the usual "batchified" streams of ``tasks.streams`` (state
+carried across batches); the metric is perplexity per word.
 """
 
 from __future__ import annotations
 
 import ast
 import importlib.util
-import math
 import warnings
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass
 
 import numpy as np
-import torch
 
-from tasks.base import SPLITS, Batch, Task, TaskConfig, TaskError, _check
+from tasks.base import SPLITS, TaskError
 from tasks.cache import cache_path, load_arrays, save_arrays
+from tasks.streams import StreamConfig, StreamTask
 
 DATA_VERSION = 1
 EXPECTED = {"train": 929_589, "valid": 73_760, "test": 82_430}
@@ -82,21 +72,9 @@ PRESETS = {
 }  # fmt: skip
 
 
-HEADS = ("full", "adaptive")
 # Adaptive softmax clusters: the 1,000 most frequent words (about 3/4 of PTB's tokens) in
 # the head, then 3,000 and 6,000 in tails of width H/4 and H/16.
 ADAPTIVE_CUTOFFS = (1000, 4000)
-
-
-@dataclass(frozen=True)
-class PtbConfig(TaskConfig):
-    """TaskConfig plus the output head: ``full`` softmax or ``adaptive`` (``tasks.heads``)."""
-
-    head: str = "full"
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        _check(self, "head", self.head in HEADS, f"one of {HEADS}")
 
 
 def corpus_text() -> dict[str, str]:
@@ -155,69 +133,15 @@ def load_corpus() -> dict[str, np.ndarray]:
     return arrays
 
 
-class PtbTask(Task):
+class PtbTask(StreamTask):
     """Word-level language modelling on the Penn TreeBank, with state carried across batches."""
 
-    family = "language model"
-    metric = "perplexity"
-    higher_is_better = False
-    input_kind = "tokens"
-    stateful = True
     PRESETS = PRESETS
-    config_class = PtbConfig
 
-    def __init__(self, name: str, config: TaskConfig, *, seed: int = 0) -> None:
+    def __init__(self, name: str, config: StreamConfig, *, seed: int = 0) -> None:
         super().__init__(name, config, seed=seed)
         arrays = load_corpus()
-        self.vocab: list[str] = arrays["vocab"].tolist()
-        self.eos = self.vocab.index("<eos>")
-        self.n_inputs = self.n_outputs = len(self.vocab)
-        caps = {"train": config.n_train, "valid": config.n_valid, "test": config.n_test}
-        self.ids = {s: arrays[s][: caps[s]].astype(np.int64) for s in SPLITS}
-        self.streams = {s: self._batchify(self.ids[s]) for s in SPLITS}
+        self.use_corpus(arrays["vocab"].tolist(), {s: arrays[s] for s in SPLITS}, "<eos>")
 
-    def _batchify(self, ids: np.ndarray) -> torch.Tensor:
-        """[n, B] tensor: column b is the b-th consecutive slice of ``ids``."""
-        size = self.config.batch_size
-        steps = len(ids) // size
-        if steps < 2:
-            raise TaskError(f"{len(ids)} tokens cannot fill {size} streams; lower batch_size")
-        return torch.from_numpy(ids[: steps * size].reshape(size, steps).T.copy())
-
-    def _windows(self, data: torch.Tensor, start: int) -> Iterator[Batch]:
-        seq_len = self.config.seq_len
-        for i in range(start, len(data) - 1, seq_len):
-            steps = min(seq_len, len(data) - 1 - i)
-            mask = torch.ones(steps, data.shape[1], dtype=torch.bool)
-            yield Batch(data[i : i + steps], data[i + 1 : i + 1 + steps], mask, mask, i == start)
-
-    def train_batches(self, seed: int) -> Iterator[Batch]:
-        """Endless passes over the train streams, each from a random offset < seq_len."""
-        rng = np.random.default_rng(seed)
-        while True:
-            yield from self._windows(self.streams["train"], int(rng.integers(self.config.seq_len)))
-
-    def eval_batches(self, split: str) -> Iterator[Batch]:
-        self._check_split(split)
-        windows = self._windows(self.streams[split], 0)
-        cap = self.config.eval_batches
-        return windows if cap is None else (b for _, b in zip(range(cap), windows, strict=False))
-
-    def make_head(self, in_features: int) -> torch.nn.Module:
-        if self.config.head == "adaptive":
-            from tasks.heads import AdaptiveHead
-
-            return AdaptiveHead(self, in_features, ADAPTIVE_CUTOFFS)
-        return super().make_head(in_features)
-
-    def split_sizes(self) -> dict[str, dict[str, int]]:
-        return {
-            s: {"sequences": int((self.ids[s] == self.eos).sum()), "tokens": len(self.ids[s])}
-            for s in SPLITS
-        }
-
-    def summarize(self, stats: dict[str, float]) -> dict[str, float]:
-        """Perplexity (primary), mean NLL in nats and next-word accuracy."""
-        out = super().summarize(stats)
-        out["perplexity"] = math.exp(min(out["nll"], 50.0))
-        return out
+    def adaptive_cutoffs(self) -> tuple[int, ...]:
+        return ADAPTIVE_CUTOFFS

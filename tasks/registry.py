@@ -3,16 +3,91 @@
 ``get(name, preset=..., seed=..., **knobs)`` builds a configured task; unknown
 names raise ``UnknownNameError`` and unknown presets or knobs ``TaskError``,
 both ``ValueError``s whose messages list the valid choices.
+
+Besides the registered names, a lookup resolves two more kinds of name itself,
+so that they mean the same in every process that looks them up (the driver and
+each Ray worker: only the name travels):
+
+- ``PREFIX:REST`` for a registered source (``text:PATH``, ``seq:FILE.npz``;
+  ``tasks.text``, ``tasks.sequences``): the source checks the data (a bad
+  file raises ``TaskError`` here, before anything runs) and the task is
+  registered under its canonical name (the absolute path).
+- a name an installed package adds through the entry-point group
+  ``archsearch.tasks`` (``name = "module:TaskClass"``): plugins are loaded
+  once per process, on the first name the registry does not hold (and
+  before listing the names).
 """
 
 from __future__ import annotations
 
+import importlib.metadata
+from collections.abc import Callable
 from typing import Any
 
-from archsearch.registry import Registry
-from tasks.base import PRESETS, Task, TaskConfig, make_config
+from archsearch.registry import Registry, UnknownNameError
+from tasks.base import PRESETS, Task, TaskConfig, TaskError, make_config
 
-TASKS: Registry[tuple[type[Task], dict[str, Any]]] = Registry("task")
+PLUGIN_GROUP = "archsearch.tasks"
+# A source's resolver: the text after "PREFIX:" -> (canonical name, task class, fixed arguments).
+Resolver = Callable[[str], tuple[str, type[Task], dict[str, Any]]]
+
+
+class TaskRegistry(Registry[tuple[type[Task], dict[str, Any]]]):
+    """The registry of tasks, which also resolves source names and loads plugins on lookup."""
+
+    def __init__(self) -> None:
+        super().__init__("task")
+        self._sources: dict[str, tuple[Resolver, str]] = {}
+        self._plugins_loaded = False
+
+    def add_source(self, prefix: str, resolve: Resolver, *, form: str) -> None:
+        """Resolve names ``prefix:...`` with ``resolve``; ``form`` shows the form in errors."""
+        self._sources[prefix] = (resolve, form)
+
+    def canonical(self, name: str) -> str:
+        if name in self:
+            return super().canonical(name)
+        prefix, colon, rest = str(name).partition(":")
+        if colon and prefix in self._sources:
+            canonical, cls, fixed = self._sources[prefix][0](rest)
+            if canonical not in self:
+                self.register(canonical, (cls, fixed))
+            return canonical
+        self.load_plugins()
+        try:
+            return super().canonical(name)
+        except UnknownNameError as error:
+            forms = ", ".join(form for _, form in self._sources.values())
+            raise UnknownNameError(f"{error}; or {forms}") from None
+
+    def names(self) -> list[str]:
+        self.load_plugins()
+        return super().names()
+
+    def load_plugins(self) -> None:
+        """Register the tasks of installed packages (entry-point group ``archsearch.tasks``)."""
+        if self._plugins_loaded:
+            return
+        self._plugins_loaded = True
+        for point in importlib.metadata.entry_points(group=PLUGIN_GROUP):
+            where = f"task plugin {point.name!r} ({point.value}, package {_package(point)})"
+            try:
+                cls = point.load()
+            except Exception as error:  # any import error of someone else's package
+                raise TaskError(f"{where} failed to load: {error}") from error
+            if not (isinstance(cls, type) and issubclass(cls, Task)):
+                raise TaskError(f"{where} is not a subclass of tasks.Task")
+            if point.name in self:
+                raise TaskError(f"{where}: the name is taken by a task registered already")
+            self.register(point.name, (cls, {}))
+
+
+def _package(point: importlib.metadata.EntryPoint) -> str:
+    dist = getattr(point, "dist", None)
+    return dist.name if dist is not None else "unknown"
+
+
+TASKS = TaskRegistry()
 
 
 def register(name: str, cls: type[Task], *, aliases: tuple[str, ...] = (), **fixed: Any) -> None:
@@ -21,7 +96,7 @@ def register(name: str, cls: type[Task], *, aliases: tuple[str, ...] = (), **fix
 
 
 def names() -> list[str]:
-    """Registered task names, in registration order (aliases left out)."""
+    """Registered task names, in registration order (aliases left out), plugins included."""
     return TASKS.names()
 
 
