@@ -262,8 +262,8 @@ def gen_backward(nm: Names) -> list[str]:
     names = [buf for buf, _, _, _ in buffer_layout(nm)]
     lines += [f"    {name} = saved[{i}]" for i, name in enumerate(names)]
     lines += [f"    S{j} = S[{j}]" for j in range(len(nm.step_static))]
-    # W is [n * H, K]; dg @ W is _mm(dg, W.t()), contiguous once for the step's products
-    lines += [f"    W{k}t = _pack(W[{k}].t().contiguous(), B, fast)" for k in range(len(g.groups))]
+    # W is [K, n * H] (the forward's right operand); du = dg @ W^T, laid out once
+    lines += [f"    W{k}t = _pack(W[{k}].t(), B, fast)" for k in range(len(g.groups))]
     lines += [f"    sc{j} = sc[{j}]" for j in range(g.n_scales)]
     # Jacobians first: the products (K*, KG*) read them
     order = sorted(back.pre, key=lambda n: not n.startswith("J"))
@@ -284,9 +284,8 @@ def gen_backward(nm: Names) -> list[str]:
     for grp in g.groups:
         k = grp.index
         v = back.all_steps(grp.values[0]).expr if len(grp.values) == 1 else f"U{k}"
-        # dW [n * H, K] = (V^T @ DG)^T over all steps: one product after the loop (V^T
-        # on the left: oneDNN copies a transposed left operand, ~2 ms at [512, 1600])
-        dws.append(f"_mm({v}.reshape(T * B, -1).t(), DG{k}.reshape(T * B, -1).t(), fast).t()")
+        # dW [K, n * H] = V^T @ DG over all steps: one product after the loop
+        dws.append(f"_mm_all({v}.reshape(T * B, -1).t(), DG{k}.reshape(T * B, -1), fast)")
     dsc = [back.after.get(j, f"torch.zeros_like(sc{j})") for j in range(g.n_scales)]
     dp = [f"DG{k}" for k in range(len(g.groups))]
     ds = [f"dS{j}" for j in range(len(nm.step_static))]

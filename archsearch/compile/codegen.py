@@ -31,17 +31,25 @@ from torch import Tensor
 
 
 def _mm(a: Tensor, w: Tensor, fast: bool) -> Tensor:
-    # a @ w.t(): oneDNN on the fast path (``kernels.py``), else torch.mm
+    # a @ w for a step product, w as _pack laid it out: oneDNN on its path (``kernels.py``)
     if fast:
         return onednn_mm(a, w)
-    return torch.mm(a, w.t())
+    return torch.mm(a, w)
 
 
 def _pack(w: Tensor, batch: int, fast: bool) -> Tensor:
-    # a step weight laid out once per pass for oneDNN (``kernels.py``)
+    # the right operand w [K, N] of a pass's step products, laid out once: contiguous for
+    # torch.mm; for oneDNN (which reads a @ v.t()) w^T reordered (``kernels.py``)
     if fast:
-        return onednn_pack(w, batch)
-    return w
+        return onednn_pack(w.t().contiguous(), batch)
+    return w.contiguous()
+
+
+def _mm_all(a: Tensor, b: Tensor, fast: bool) -> Tensor:
+    # a @ b for the all-steps products after the loop
+    if fast:
+        return onednn_mm(a, b.t())
+    return torch.mm(a, b)
 
 
 def _tanh(a: Tensor, fast: bool) -> Tensor:
@@ -186,6 +194,25 @@ class Names:
             rows.append(cat(cols, 1))
         return cat(rows, 0)
 
+    def block_weight_t(self, group: Group) -> str:
+        """The transpose of ``block_weight``, ``[sum of value sizes, n * H]``: the right
+        operand of a step product ``values @ W``, built from ``p`` without a transposed copy."""
+        nodes = self.g.nodes
+        rows = []
+        for val in group.values:
+            size = "x.size(2)" if nodes[val].op == "input" else "H"
+            cols = []
+            for lin in group.linears:
+                idx = self.g.linear_nodes.index(lin)
+                ws = [
+                    f"p[{self.weights[idx][pos]}].t()"
+                    for pos, a in enumerate(nodes[lin].args)
+                    if a == val
+                ]
+                cols.append(" + ".join(ws) if ws else f"p[0].new_zeros([{size}, H])")
+            rows.append(cat(cols, 1))
+        return cat(rows, 0)
+
 
 def cat(parts: list[str], dim: int) -> str:
     return parts[0] if len(parts) == 1 else f"torch.cat([{', '.join(parts)}], {dim})"
@@ -250,7 +277,7 @@ def gen_prologue(nm: Names) -> list[str]:
             part = cat(pieces, 1)
         p_parts.append(f"{part}.reshape(T, B, {len(grp.linears)} * H)")
     s_parts = [f"v{s}.reshape(T, B, -1)" for s in nm.step_static]
-    w_parts = [nm.block_weight(grp) for grp in g.groups]
+    w_parts = [nm.block_weight_t(grp) for grp in g.groups]
     sc_parts = [f"p[{i}]" for i in nm.scale_params]
     for name, parts in (("P", p_parts), ("S", s_parts), ("W", w_parts), ("sc", sc_parts)):
         lines.append(f"    {name}: List[Tensor] = [{', '.join(parts)}]")

@@ -1,13 +1,19 @@
 """Matrix products and activations that the generated code calls, fastest per device.
 
-On CPU, float32, the generated loops multiply through oneDNN's matmul
+On an AMD CPU, float32, the generated loops multiply through oneDNN's matmul
 (``mkldnn::_linear_pointwise``, the kernel behind PyTorch's own fused CPU
-LSTM) instead of ``torch.mm``. Measured on the project's 2-core AMD EPYC
-(AVX-512), one thread: a step product ``[32, 128] @ [128, 512]`` 36 us against
-52 us, the all-steps products ``[1600, 64] @ [64, 512]`` 0.51 ms against
-1.18 ms and ``[128, 1600] @ [1600, 512]`` 1.13 ms against 2.28 ms (MKL does
-not use AVX-512 on this CPU). Other devices and dtypes (CUDA, float64) use
-``torch.mm``.
+LSTM) instead of ``torch.mm``. Measured on a 2-core AMD EPYC (AVX-512), one
+thread: a step product ``[32, 128] @ [128, 512]`` 36 us against 52 us, the
+all-steps products ``[1600, 64] @ [64, 512]`` 0.51 ms against 1.18 ms and
+``[128, 1600] @ [1600, 512]`` 1.13 ms against 2.28 ms (MKL does not use
+AVX-512 on that CPU). On an Intel CPU MKL does, and ``torch.mm`` with the
+weight contiguous ``[K, N]`` (as ``_pack`` lays it out) is the faster:
+measured on a 2-core Intel Xeon (Sapphire Rapids, AVX-512), the same step
+product 23 us against 46 us (38 us with the weight reordered for oneDNN), and
+``tanh`` there costs 0.6 ns per element, like ``sigmoid``. So the oneDNN path
+(``ONEDNN``) is taken on CPUs that are not Intel's; ``ARCHSEARCH_PRODUCTS=onednn``
+or ``=torch`` overrides that. Other devices and dtypes (CUDA, float64) always
+use ``torch.mm``.
 
 The op is private to PyTorch, so it is **probed once** (present, and equal to
 ``torch.mm`` on a small product); when the probe fails every product falls
@@ -23,8 +29,8 @@ own GRU 23.9 ms in the same process). ``ARCHSEARCH_MALLOC=default`` leaves
 malloc alone. (The cost: a process keeps its peak heap until it exits, which
 a training worker reaches again every step anyway.)
 
-``tanh`` is computed as ``2 * sigmoid(2 a) - 1`` on the same path: PyTorch's
-CPU ``tanh`` costs ~3 ns per element here, its ``sigmoid`` ~0.6 ns, so a
+``tanh`` is computed as ``2 * sigmoid(2 a) - 1`` on the same path: on the AMD
+CPU, PyTorch's ``tanh`` costs ~3 ns per element, its ``sigmoid`` ~0.6 ns, so a
 ``[32, 128]`` tanh drops from ~12.5 us to ~7 us. Same value to within a
 rounding of 1 (absolute error below 1.2e-7 in float32).
 """
@@ -113,9 +119,34 @@ def keep_freed_memory() -> bool:
 MALLOC_TUNED = keep_freed_memory()
 
 
+def cpu_vendor() -> str:
+    """The CPU's vendor id (``GenuineIntel``, ``AuthenticAMD``), "" where it cannot be read."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("vendor_id"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:  # not Linux
+        pass
+    return ""
+
+
+def prefers_onednn() -> bool:
+    """Whether this machine's float32 CPU products take oneDNN (module docstring)."""
+    choice = os.environ.get("ARCHSEARCH_PRODUCTS", "")
+    if choice not in ("", "onednn", "torch"):
+        raise ValueError(f"ARCHSEARCH_PRODUCTS must be 'onednn' or 'torch', got {choice!r}")
+    if choice:
+        return choice == "onednn"
+    return cpu_vendor() != "GenuineIntel"
+
+
+ONEDNN = AVAILABLE and prefers_onednn()
+
+
 def fast(t: Tensor) -> bool:
     """True when products and activations of tensors like ``t`` take the oneDNN path."""
-    return AVAILABLE and t.device.type == "cpu" and t.dtype == torch.float32
+    return ONEDNN and t.device.type == "cpu" and t.dtype == torch.float32
 
 
 class FastLinear(torch.autograd.Function):

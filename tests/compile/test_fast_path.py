@@ -1,8 +1,9 @@
-"""The oneDNN fast path (CPU float32) against the eager backend, the fallback and torch's layers.
+"""The float32 CPU paths against the eager backend, each other and torch's layers.
 
-The float64 tests elsewhere run the plain path (``torch.mm``); these run the
-kernels of ``kernels.py``: every zoo cell and 20 random cells and mutants,
-float32, against the eager backend in float64 with the same weights.
+The float64 tests elsewhere run the plain path (``torch.mm``); these run both
+float32 paths of ``kernels.py`` (oneDNN, and ``torch.mm``, whichever this
+machine prefers): every zoo cell and 20 random cells and mutants, float32,
+against the eager backend in float64 with the same weights.
 """
 
 from __future__ import annotations
@@ -56,10 +57,21 @@ def assert_close(mine, ref, tol):
         torch.testing.assert_close(a.double(), b, rtol=tol, atol=tol * scale)
 
 
+@pytest.fixture(params=["onednn", "torch"])
+def products(request, monkeypatch):
+    """Each float32 CPU path in turn, whichever this machine's CPU prefers."""
+    if request.param == "onednn" and not kernels.AVAILABLE:
+        pytest.skip("oneDNN's product is not available in this PyTorch")
+    monkeypatch.setattr(kernels, "ONEDNN", request.param == "onednn")
+    assert kernels.fast(torch.zeros(1)) == (request.param == "onednn")
+    return request.param
+
+
 def test_probe_and_dispatch():
     """The probe ran; float64 and non-CPU tensors never take the oneDNN path."""
     f32 = torch.zeros(2, 2)
-    assert kernels.fast(f32) == kernels.AVAILABLE
+    assert kernels.fast(f32) == kernels.ONEDNN
+    assert kernels.AVAILABLE or not kernels.ONEDNN
     assert not kernels.fast(f32.double())
     if kernels.AVAILABLE and torch.backends.mkldnn.is_available():
         w = torch.randn(5, 4)
@@ -68,8 +80,29 @@ def test_probe_and_dispatch():
         torch.testing.assert_close(kernels.onednn_mm(a, packed), a @ w.t())
 
 
+@pytest.mark.parametrize(
+    "choice,vendor,want",
+    [
+        ("onednn", "GenuineIntel", True),
+        ("torch", "AuthenticAMD", False),
+        ("", "GenuineIntel", False),
+    ]
+    + [("", "AuthenticAMD", True), ("", "", True)],
+)
+def test_products_follow_the_vendor_unless_told(choice, vendor, want, monkeypatch):
+    monkeypatch.setenv("ARCHSEARCH_PRODUCTS", choice)
+    monkeypatch.setattr(kernels, "cpu_vendor", lambda: vendor)
+    assert kernels.prefers_onednn() == want
+
+
+def test_products_setting_refuses_a_bad_value(monkeypatch):
+    monkeypatch.setenv("ARCHSEARCH_PRODUCTS", "mkl")
+    with pytest.raises(ValueError, match="ARCHSEARCH_PRODUCTS must be"):
+        kernels.prefers_onednn()
+
+
 @pytest.mark.parametrize("cell", CELLS, ids=[c.name for c in CELLS])
-def test_fast_path_matches_eager(cell):
+def test_fast_path_matches_eager(cell, products):
     mine, ref = against_eager(cell)
     assert_close(mine, ref, 2e-4)
 
@@ -83,9 +116,12 @@ def test_search_cells_exact_path_matches_eager(cell):
 
 @pytest.mark.parametrize("name", ["lstm", "gru", "mut3", "greff_vanilla"])
 def test_fallback_equals_fast_path(name, monkeypatch):
-    """With the probe failed (no oneDNN), the layer gives the same results through torch.mm."""
+    """Through oneDNN and through torch.mm (the probe failed, or an Intel CPU), same results."""
+    if not kernels.AVAILABLE:
+        pytest.skip("oneDNN's product is not available in this PyTorch")
+    monkeypatch.setattr(kernels, "ONEDNN", True)
     fast = against_eager(zoo.get(name))[0]
-    monkeypatch.setattr(kernels, "AVAILABLE", False)
+    monkeypatch.setattr(kernels, "ONEDNN", False)
     assert not kernels.fast(torch.zeros(1))
     plain = against_eager(zoo.get(name))[0]
     for a, b in zip([fast[0], *fast[1], *fast[2]], [plain[0], *plain[1], *plain[2]], strict=True):
@@ -93,7 +129,7 @@ def test_fallback_equals_fast_path(name, monkeypatch):
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_float32_equals_torch(name):
+def test_float32_equals_torch(name, products):
     """The compiled lstm / gru on the fast path equal torch.nn.LSTM / GRU in float32."""
     torch.manual_seed(0)
     ref_cls, copy = CASES[name]
