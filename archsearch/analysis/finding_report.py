@@ -16,8 +16,8 @@ from scipy import stats
 from archsearch import zoo
 from archsearch.analysis import plots
 from archsearch.analysis.report import Block, render_html, render_markdown
-from archsearch.analysis.reproduce import Finding, judge, pairs_for_holm
-from archsearch.analysis.stats import ALPHA
+from archsearch.analysis.reproduce import Finding, judge
+from archsearch.analysis.stats import ALPHA, pairs_for_holm
 from archsearch.analysis.tables import ranking, reference_hash, relative_intervals
 from archsearch.analysis.verdicts import sentence
 
@@ -110,7 +110,9 @@ def _method(m: int, n: int, margin: float) -> str:
         f"interval of the relative performance lies inside the margin of {margin:g} on the "
         f"side it rules out: its upper end below {1 + margin:g} for 'does not beat', its lower "
         f"end above {1 - margin:g} for 'is no worse' (on one of its tasks at least: 'does not "
-        "beat on every task' needs one task). Anything else is inconclusive, with the repeats "
+        f"beat on every task' needs one task), over {pairs_for_holm(1, ALPHA)} pairs or more "
+        "(fewer cannot reach significance, and their bootstrap interval covers too little). "
+        "Anything else is inconclusive, with the repeats "
         "that would decide it: for a positive claim, 80% power at the measured d_z (paired t "
         f"approximation) at {ALPHA}/{m}; for an absence claim, the repeats that would narrow "
         "its interval inside the margin if the estimate stayed (the interval shrinking as "

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from archsearch import zoo
-from archsearch.analysis.stats import ALPHA
+from archsearch.analysis.stats import ALPHA, pairs_for_holm
 from archsearch.analysis.verdicts import DEFAULT_MARGIN, Claim, judge_claims, overall
 
 SEARCH_TASKS = ("arith", "xml", "ptb")  # the paper ranked its architectures on these
@@ -200,8 +200,3 @@ def judge(finding: Finding, frame: pd.DataFrame, *, seed: int = 0):
     """(verdict of the finding, claims table, comparisons table) from a results frame."""
     claims, comparisons = judge_claims(frame, finding.claims, margin=finding.margin, seed=seed)
     return overall(list(claims["verdict"])), claims, comparisons
-
-
-def pairs_for_holm(m: int, alpha: float) -> int:
-    """The fewest pairs with which one of ``m`` claims can pass Holm at ``alpha``."""
-    return next(n for n in range(1, 64) if m * 2.0 / 2**n < alpha)

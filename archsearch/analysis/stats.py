@@ -271,6 +271,13 @@ def pairs_for_power(
     return high
 
 
+def pairs_for_holm(m: int = 1, alpha: float = ALPHA) -> int:
+    """The fewest pairs with which one of ``m`` Holm-adjusted tests can reach ``alpha``:
+    Wilcoxon's exact two-sided p is at least ``2 / 2**n``, so ``m * 2 / 2**n < alpha``
+    (6 pairs for one test at 0.05). Fewer pairs can decide nothing."""
+    return next(n for n in range(1, 64) if m * 2.0 / 2**n < alpha)
+
+
 def holm(p_values: Sequence[float]) -> np.ndarray:
     """Holm's step-down adjusted p-values (same order as given; NaN stays NaN).
 

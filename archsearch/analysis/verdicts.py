@@ -16,7 +16,8 @@ one finding are Holm-adjusted together. With a declared ``margin``:
   p is below ``ALPHA``;
 - an absence claim is ``reproduced`` only when some task's interval lies inside the margin
   on the side the claim rules out: ``high < 1 + margin`` for ``not better`` (non-superiority),
-  ``low > 1 - margin`` for ``not worse`` (non-inferiority). A p above ``ALPHA`` alone is not
+  ``low > 1 - margin`` for ``not worse`` (non-inferiority), over at least as many pairs as a
+  signed-rank test needs to reach ``ALPHA`` (6 at 0.05). A p above ``ALPHA`` alone is not
   evidence of absence;
 - either kind is ``contradicted`` when every task favours the other side, significantly after
   Holm;
@@ -42,6 +43,7 @@ from archsearch.analysis.stats import (
     Interval,
     compare_cells,
     holm,
+    pairs_for_holm,
     pairs_for_power,
 )
 from archsearch.analysis.tables import reference_hash
@@ -100,7 +102,7 @@ def paired_verdict(
       difference favours ``a`` / ``b`` (``comparison.relative`` is already oriented in the
       task's direction, so this holds for accuracy and perplexity alike);
     - ``equivalent``: not significant, and the relative performance's bootstrap 95% interval
-      lies inside ``[1 - margin, 1 + margin]``;
+      lies inside ``[1 - margin, 1 + margin]`` (over 6 pairs or more: ``inside_margin``);
     - ``inconclusive``: neither; ``comparison.pairs_needed`` says how many pairs 80% power
       would need at the measured effect.
     """
@@ -108,7 +110,7 @@ def paired_verdict(
     significant = not math.isnan(p_adjusted) and p_adjusted < alpha
     if significant and comparison.better in ("a", "b"):
         return BETTER if comparison.better == "a" else WORSE
-    if inside_margin(comparison.relative, margin):
+    if inside_margin(comparison.relative, margin, alpha=alpha):
         return EQUIVALENT
     return INCONCLUSIVE
 
@@ -120,12 +122,21 @@ def check_margin(margin: float) -> None:
 
 
 def inside_margin(
-    relative: Interval, margin: float, *, low: bool = True, high: bool = True
+    relative: Interval,
+    margin: float,
+    *,
+    low: bool = True,
+    high: bool = True,
+    alpha: float = ALPHA,
 ) -> bool:
     """Whether the interval of a relative performance lies inside ``[1 - margin, 1 + margin]``
     (only the ends asked for: ``high`` alone is non-superiority, ``low`` alone non-inferiority).
-    An interval without bounds (fewer than two pairs) lies inside nothing."""
-    if math.isnan(relative.low) or math.isnan(relative.high):
+
+    An interval over fewer pairs than a signed-rank test needs to reach ``alpha`` at all
+    (``pairs_for_holm``: 6 at 0.05) lies inside nothing: it stands in for that test, and a
+    bootstrap over so few pairs has too few distinct resamples (35 for 4 pairs) to cover 95%.
+    """
+    if relative.n < pairs_for_holm(1, alpha) or math.isnan(relative.low + relative.high):
         return False
     return (not low or relative.low >= 1 - margin) and (not high or relative.high <= 1 + margin)
 
@@ -154,7 +165,7 @@ def judge(
         upper = expect == "not better"
         # The task whose interval comes closest to showing the absence decides it.
         closest = min(usable, key=lambda c: _bound(c.relative, upper))
-        reproduced = inside_margin(closest.relative, margin, low=not upper, high=upper)
+        reproduced = inside_margin(closest.relative, margin, low=not upper, high=upper, alpha=alpha)
         return (REPRODUCED if reproduced else INCONCLUSIVE), closest
     want = "a" if expect == "better" else "b"
     if significant and favours in ("a", "b"):
@@ -211,7 +222,8 @@ def judge_claims(
         if c is None:
             pairs = None
         elif claim.expect in ABSENCE:
-            pairs = pairs_for_margin(c.relative, margin, upper=claim.expect == "not better")
+            upper = claim.expect == "not better"
+            pairs = pairs_for_margin(c.relative, margin, upper=upper, alpha=alpha)
         else:
             pairs = pairs_for_power(c.d_z, alpha=alpha / len(claims))
         settings = _settings(frame, claim.a, c.task) if c else 1
@@ -240,21 +252,25 @@ def judge_claims(
     return table, comparisons_table(comparisons.values())
 
 
-def pairs_for_margin(relative: Interval, margin: float, *, upper: bool) -> int | None:
+def pairs_for_margin(
+    relative: Interval, margin: float, *, upper: bool, alpha: float = ALPHA
+) -> int | None:
     """About how many pairs would bring the interval's ``upper`` (else lower) end inside
     ``1 ± margin``, if the estimate stayed and the interval narrowed as ``1 / sqrt(n)``:
 
         n' = n * ((end - rel) / (1 ± margin - rel))**2
 
-    None when the estimate itself lies outside the margin (no number of pairs would do) or
-    there is no interval; ``n`` when it is inside already.
+    and never fewer than an interval needs to count at all (``inside_margin``). None when
+    the estimate itself lies outside the margin (no number of pairs would do) or there is
+    no interval.
     """
     end, bound = (relative.high, 1 + margin) if upper else (relative.low, 1 - margin)
     room = bound - relative.estimate if upper else relative.estimate - bound
     if math.isnan(end) or math.isnan(room) or room <= 0:
         return None
     reach = abs(end - relative.estimate)
-    return max(relative.n, math.ceil(relative.n * (reach / room) ** 2))
+    fewest = max(relative.n, pairs_for_holm(1, alpha))
+    return max(fewest, math.ceil(relative.n * (reach / room) ** 2))
 
 
 def comparisons_table(comparisons) -> pd.DataFrame:

@@ -228,3 +228,19 @@ def test_paired_verdict_refuses_a_margin_that_is_not_a_fraction():
     for margin in (0.0, 3.0, -0.03):
         with pytest.raises(ValueError, match="margin must be between 0 and 1"):
             verdicts.paired_verdict(same, 0.5, margin=margin)
+
+
+@pytest.mark.parametrize(("higher", "base"), DIRECTIONS)
+def test_too_few_pairs_decide_nothing_however_tight_their_interval(higher, base):
+    assert stats.pairs_for_holm() == 6  # 2 / 2**6 < 0.05 <= 2 / 2**5
+    four = paired(higher, base, 0.0, NOISE[:4])
+    six = paired(higher, base, 0.0, NOISE[:6])
+    assert 1 - M < four.relative.low < four.relative.high < 1 + M  # tight, but over 4 pairs
+    assert verdicts.paired_verdict(four, four.p_value, margin=M) == verdicts.INCONCLUSIVE
+    assert verdicts.paired_verdict(six, six.p_value, margin=M) == verdicts.EQUIVALENT
+    assert verdicts.pairs_for_margin(four.relative, M, upper=True) == 6
+    # The same rule for an absence claim: 2 seeds x 2 settings is 4 pairs.
+    frame = synthetic(0.0, "xml", seeds=2)
+    frame = frame[frame["params_lr"] != 0.01]
+    row = verdict_of(frame, Claim("lstm", "gru", ("xml",), "not better"))
+    assert row["n"] == 4 and row["high"] < 1 + M and row["verdict"] == "inconclusive"
