@@ -21,11 +21,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .codegen import Names, cat, literal
-from .derivatives import ACTIVATION_JACOBIANS, ARGUMENT_FACTORS
+from .codegen import Names, literal
+from .derivatives import ACTIVATION_JACOBIANS, ARGUMENT_FACTORS, jacobian
 from .saved import buffer_layout
 
 MAX_FACTORS = 4  # past this, a gradient is computed in the step (bounds the preamble's work)
+OPTS = "dtype=dout.dtype, device=dout.device"  # of a buffer the backward pass allocates
 
 
 @dataclass(frozen=True, order=True)
@@ -54,6 +55,7 @@ class _Back:
         self.nm, self.g = nm, nm.g
         self.contrib: dict[int, list[Adj]] = {}
         self.pre: dict[str, str] = {}  # preamble: name -> expression (all steps)
+        self.pre_fill: list[str] = []  # preamble statements after those: filling KG buffers
         self.products: dict[tuple[Factor, ...], str] = {}
         self.sums: dict[tuple[str, ...], str] = {}  # see merge
         self.lines: list[str] = []
@@ -167,31 +169,32 @@ class _Back:
         return Adj(self.materialize(parts, f"a{nid}"))
 
     def group(self, k: int) -> None:
+        """A step product's gradient ``dg = cat(adjoints) * KG[t]``, where ``KG`` (all steps)
+        holds each linear's Jacobian times the factors of its adjoint."""
         grp = self.g.groups[k]
-        adjs, blocks = [], []
+        adjs, fill, scaled = [], [], False
         for r, (kind, start, count) in enumerate(self.nm.runs(grp)):
-            if kind:
-                self.pre[f"JR{k}_{r}"] = ACTIVATION_JACOBIANS[kind].format(y=f"R{k}_{r}")
-            for pos, m in enumerate(self.nm.run_members(grp, start, count)):
+            if kind:  # one Jacobian call per run of gates, written into its slice of KG
+                run = f"KG{k}.narrow(2, {start} * H, {count} * H)"
+                fill.append(jacobian(kind, f"R{k}_{r}", out=run))
+            for pos, m in enumerate(self.nm.run_members(grp, start, count), start):
                 adj = self.adjoint(m) or Adj("torch.zeros_like(dout[0])")
-                jac = None
-                if kind:
-                    jr = f"JR{k}_{r}" if count == 1 else f"JR{k}_{r}.narrow(2, {pos} * H, H)"
-                    jac = Factor(jr, True)
-                adj = adj.times(jac)
                 adjs.append(adj.var)
-                fs = list(adj.factors)
-                if not any(f.per_step for f in fs):
-                    fs.insert(0, Factor("torch.ones_like(dout)", True))
-                blocks.append(" * ".join(f.expr for f in fs))
+                slot = f"KG{k}.narrow(2, {pos} * H, H)"
+                if not kind:
+                    fill.append(f"{slot}.fill_(1.0)")
+                fill += [f"{slot}.mul_({f.expr})" for f in adj.factors]
+                scaled = scaled or bool(kind or adj.factors)
         self.lines.append(f"dg{k} = DG{k}[t]")
-        if any(b != "torch.ones_like(dout)" for b in blocks):
-            self.pre[f"KG{k}"] = cat(blocks, 2)
-            self.lines.append(f"torch.mul({cat(adjs, 1)}, KG{k}[t], out=dg{k})")
-        elif len(adjs) == 1:
-            self.lines.append(f"dg{k}.copy_({adjs[0]})")
-        else:
-            self.lines.append(f"torch.cat([{', '.join(adjs)}], 1, out=dg{k})")
+        self.lines.append(
+            f"dg{k}.copy_({adjs[0]})"
+            if len(adjs) == 1
+            else f"torch.cat([{', '.join(adjs)}], 1, out=dg{k})"
+        )
+        if scaled:  # else every block of KG would be 1
+            n = len(grp.linears)
+            self.pre_fill += [f"KG{k} = torch.empty(T, B, {n} * H, {OPTS})", *fill]
+            self.lines.append(f"dg{k}.mul_(KG{k}[t])")
         self.lines.append(f"du{k} = _mm(dg{k}, W{k}t, fast)")
         if len(grp.values) == 1:
             self.add(grp.values[0], Adj(f"du{k}"))
@@ -216,7 +219,7 @@ class _Back:
         elif node.op in ACTIVATION_JACOBIANS:
             jac = ACTIVATION_JACOBIANS[node.op]
             if jac:
-                self.pre[f"J{nid}"] = jac.format(y=self.all_steps(nid).expr)
+                self.pre[f"J{nid}"] = jacobian(node.op, self.all_steps(nid).expr)
             self.add(node.args[0], adj.times(Factor(f"J{nid}", True) if jac else None))
         else:
             vals = [self.all_steps(a) for a in node.args]
@@ -265,10 +268,12 @@ def gen_backward(nm: Names) -> list[str]:
     # W is [K, n * H] (the forward's right operand); du = dg @ W^T, laid out once
     lines += [f"    W{k}t = _pack(W[{k}].t(), B, fast)" for k in range(len(g.groups))]
     lines += [f"    sc{j} = sc[{j}]" for j in range(g.n_scales)]
-    # Jacobians first: the products (K*, KG*) read them
+    lines.append(f"    ONE = torch.ones([1], {OPTS})")
+    # Jacobians first: the products (K*) read them; then the KG buffers, which read both
     order = sorted(back.pre, key=lambda n: not n.startswith("J"))
     lines += [f"    {name} = {back.pre[name]}" for name in order]
-    opts = "dtype=dout.dtype, device=dout.device"
+    lines += [f"    {line}" for line in back.pre_fill]
+    opts = OPTS
     for grp in g.groups:
         lines.append(f"    DG{grp.index} = torch.empty(T, B, {len(grp.linears)} * H, {opts})")
     for j in range(len(nm.step_static)):

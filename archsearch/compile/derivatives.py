@@ -11,10 +11,13 @@ compiler falls back to plain autograd through the scripted loop.
 
 from __future__ import annotations
 
-# d output / d input as a function of the output y.
+# d output / d input as a function of the output y, computed for all steps at once. One
+# pass where a fused op has it (``ONE`` is a one-element tensor of 1 in the backward pass);
+# ``{out}``, where a template has it, writes the result into a given tensor (``jacobian``).
 ACTIVATION_JACOBIANS: dict[str, str] = {
-    "tanh": "1.0 - {y} * {y}",
-    "sigmoid": "{y} * (1.0 - {y})",
+    "tanh": "torch.addcmul(ONE, {y}, {y}, value=-1.0{out})",  # 1 - y^2
+    # y (1 - y), not y - y^2: that one cancels where the gate saturates at 1
+    "sigmoid": "torch.sub(ONE, {y}{out}).mul_({y})",
     "relu": "({y} > 0.0).to({y}.dtype)",
     # leaky_relu keeps the sign, so the output tells which slope applied.
     "leaky_relu": "({y} > 0.0).to({y}.dtype) * 0.99 + 0.01",
@@ -33,6 +36,16 @@ ARGUMENT_FACTORS: dict[str, tuple[str, ...]] = {
     # blend(a, b, c) = a * b + (1 - a) * c
     "blend": ("({1} - {2})", "{0}", "(1.0 - {0})"),
 }
+
+
+def jacobian(fn: str, y: str, out: str | None = None) -> str:
+    """The expression of activation ``fn``'s Jacobian from its output ``y``, written into
+    ``out`` when given (one statement)."""
+    template = ACTIVATION_JACOBIANS[fn]
+    if "{out}" in template:
+        return template.format(y=y, out=f", out={out}" if out else "")
+    expr = template.format(y=y)
+    return f"{out}.copy_({expr})" if out else expr
 
 
 def has_derivative(fn: str) -> bool:
