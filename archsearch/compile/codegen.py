@@ -171,47 +171,35 @@ class Names:
         lins = group.linears[start : start + count]
         return [self.gate_acts.get(lin, lin) for lin in lins]
 
-    def block_weight(self, group: Group) -> str:
+    def block_weight(self, group: Group, transposed: bool = False) -> str:
         """The block matrix ``[n * H, sum of value sizes]`` of a group (``linear``'s layout).
 
         Row block ``i`` is the group's ``i``-th linear, column block ``j`` its
         weight of value ``j`` (summed when it reads the value twice, zeros when
         it does not read it), built from the flat parameter list ``p``.
+        ``transposed``: ``[sum of value sizes, n * H]``, the right operand of a
+        step product ``values @ W``, built from transposed views (no copy but
+        the ``cat``'s).
         """
         nodes = self.g.nodes
-        rows = []
+        blocks = []  # [linear][value]
         for lin in group.linears:
             idx = self.g.linear_nodes.index(lin)
-            cols = []
+            row = []
             for val in group.values:
                 size = "x.size(2)" if nodes[val].op == "input" else "H"
+                t = ".t()" if transposed else ""
                 ws = [
-                    f"p[{self.weights[idx][pos]}]"
+                    f"p[{self.weights[idx][pos]}]{t}"
                     for pos, a in enumerate(nodes[lin].args)
                     if a == val
                 ]
-                cols.append(" + ".join(ws) if ws else f"p[0].new_zeros([H, {size}])")
-            rows.append(cat(cols, 1))
-        return cat(rows, 0)
-
-    def block_weight_t(self, group: Group) -> str:
-        """The transpose of ``block_weight``, ``[sum of value sizes, n * H]``: the right
-        operand of a step product ``values @ W``, built from ``p`` without a transposed copy."""
-        nodes = self.g.nodes
-        rows = []
-        for val in group.values:
-            size = "x.size(2)" if nodes[val].op == "input" else "H"
-            cols = []
-            for lin in group.linears:
-                idx = self.g.linear_nodes.index(lin)
-                ws = [
-                    f"p[{self.weights[idx][pos]}].t()"
-                    for pos, a in enumerate(nodes[lin].args)
-                    if a == val
-                ]
-                cols.append(" + ".join(ws) if ws else f"p[0].new_zeros([{size}, H])")
-            rows.append(cat(cols, 1))
-        return cat(rows, 0)
+                shape = f"[{size}, H]" if transposed else f"[H, {size}]"
+                row.append(" + ".join(ws) if ws else f"p[0].new_zeros({shape})")
+            blocks.append(row)
+        if transposed:
+            blocks = [list(col) for col in zip(*blocks, strict=True)]
+        return cat([cat(row, 1) for row in blocks], 0)
 
 
 def cat(parts: list[str], dim: int) -> str:
@@ -277,7 +265,7 @@ def gen_prologue(nm: Names) -> list[str]:
             part = cat(pieces, 1)
         p_parts.append(f"{part}.reshape(T, B, {len(grp.linears)} * H)")
     s_parts = [f"v{s}.reshape(T, B, -1)" for s in nm.step_static]
-    w_parts = [nm.block_weight_t(grp) for grp in g.groups]
+    w_parts = [nm.block_weight(grp, transposed=True) for grp in g.groups]
     sc_parts = [f"p[{i}]" for i in nm.scale_params]
     for name, parts in (("P", p_parts), ("S", s_parts), ("W", w_parts), ("sc", sc_parts)):
         lines.append(f"    {name}: List[Tensor] = [{', '.join(parts)}]")
