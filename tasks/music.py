@@ -121,11 +121,17 @@ def piece_ids(dataset: str) -> list[str]:
     return ids
 
 
+# music21 by default pickles each parsed file into its scratch folder and reads the pickle
+# back (a third of a cold build's time: profiled in tasks/build.py's docstring); later builds
+# read our cache instead, so parse from the source and store nothing.
+SOURCE = {"forceSource": True, "storePickle": False}
+
+
 def _parse(path: str, number: str = ""):
     from music21 import converter, stream
 
     kwargs = {"number": int(number)} if number else {}
-    score = converter.parse(str(_corpus_root() / path), **kwargs)
+    score = converter.parse(str(_corpus_root() / path), **kwargs, **SOURCE)
     return score.scores[0] if isinstance(score, stream.Opus) else score
 
 
@@ -134,7 +140,7 @@ def _tunes(path: str) -> dict:
     """{X number: score} of an ABC file, parsed once for all its tunes (the last file kept)."""
     from music21 import converter, stream
 
-    parsed = converter.parse(str(_corpus_root() / path))
+    parsed = converter.parse(str(_corpus_root() / path), **SOURCE)
     scores = parsed.scores if isinstance(parsed, stream.Opus) else [parsed]
     tunes: dict = {}
     for score in scores:
@@ -150,7 +156,11 @@ def parse_roll(piece: str, grid: float, *, whole_file: bool = False) -> np.ndarr
     quicker when many of its tunes are wanted; otherwise only the one tune is parsed.
     """
     path, _, number = piece.partition("#")
-    score = _tunes(path)[number] if number and whole_file else _parse(path, number)
+    return roll_of(_tunes(path)[number] if number and whole_file else _parse(path, number), grid)
+
+
+def roll_of(score, grid: float) -> np.ndarray:
+    """[T, 88] uint8 roll of a parsed score sampled every ``grid`` quarter lengths."""
     spans = []  # (first step, end step, key)
     for note in score.flatten().notes:
         start, end = float(note.offset), float(note.offset + note.quarterLength)
@@ -164,6 +174,21 @@ def parse_roll(piece: str, grid: float, *, whole_file: bool = False) -> np.ndarr
     for first, stop, key in spans:
         roll[first:stop, key] = 1
     return roll
+
+
+def whole_files(pieces: list[str]) -> set[str]:
+    """The ABC files holding 5 or more of ``pieces``: parsed once for all their tunes."""
+    per_file = Counter(p.partition("#")[0] for p in pieces if "#" in p)
+    return {path for path, count in per_file.items() if count >= 5}
+
+
+def try_roll(piece: str, grid: float, whole: set[str]) -> np.ndarray | None:
+    """The piece's roll, or None if it fails to parse (logged, skipped, remembered)."""
+    try:
+        return parse_roll(piece, grid, whole_file=piece.partition("#")[0] in whole)
+    except Exception as exc:  # music21 raises many kinds; a bad piece is skipped
+        log.debug("skipping %s: %s", piece, exc)
+        return None
 
 
 class RollCache:
@@ -180,29 +205,31 @@ class RollCache:
                 lo, hi = arrays["offsets"][i], arrays["offsets"][i + 1]
                 self.rolls[piece] = bits[lo:hi] if arrays["ok"][i] else None
 
+    def missing(self, pieces: list[str]) -> list[str]:
+        """The pieces not known yet, sorted (a file's tunes together)."""
+        return sorted(p for p in pieces if p not in self.rolls)
+
     def ensure(self, pieces: list[str]) -> None:
-        """Parse (with a progress bar) and cache every piece not known yet."""
-        missing = sorted(p for p in pieces if p not in self.rolls)  # a file's tunes together
+        """Parse here (with a progress bar) and cache every piece not known yet."""
+        missing = self.missing(pieces)
         if not missing:
             return
         from tqdm import tqdm
 
-        per_file = Counter(p.partition("#")[0] for p in missing)
-        failed = 0
+        whole = whole_files(missing)
         bar = tqdm(missing, desc=f"parsing {self.path.stem}", unit="piece", leave=False)
         for done, piece in enumerate(bar, 1):
-            try:
-                many = per_file[piece.partition("#")[0]] >= 5
-                self.rolls[piece] = parse_roll(piece, self.grid, whole_file=many)
-            except Exception as exc:  # music21 raises many kinds; a bad piece is skipped
-                self.rolls[piece] = None
-                failed += 1
-                log.debug("skipping %s: %s", piece, exc)
+            self.rolls[piece] = try_roll(piece, self.grid, whole)
             if done % 250 == 0:  # keep the progress of long builds
                 self.save()
+        self.finish()
+
+    def finish(self) -> None:
+        """Save, saying how many pieces failed to parse."""
+        failed = sum(roll is None for roll in self.rolls.values())
         if failed:
             log.warning("%s: %d of %d pieces failed to parse, skipped", self.path.stem, failed,
-                        len(missing))  # fmt: skip
+                        len(self.rolls))  # fmt: skip
         self.save()
 
     def save(self) -> None:

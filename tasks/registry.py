@@ -13,9 +13,9 @@ each Ray worker: only the name travels):
   file raises ``TaskError`` here, before anything runs) and the task is
   registered under its canonical name (the absolute path).
 - a name an installed package adds through the entry-point group
-  ``archsearch.tasks`` (``name = "module:TaskClass"``): plugins are loaded
-  once per process, on the first name the registry does not hold (and
-  before listing the names).
+  ``archsearch.tasks`` (``name = "module:TaskClass"``): installed plugins
+  are looked for whenever a name is not held (and before listing the names
+  the first time), so a package installed while a process runs is found.
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ class TaskRegistry(Registry[tuple[type[Task], dict[str, Any]]]):
     def __init__(self) -> None:
         super().__init__("task")
         self._sources: dict[str, tuple[Resolver, str]] = {}
-        self._plugins_loaded = False
+        self._plugins: set[str] = set()  # entry points registered already
+        self._listed = False
 
     def add_source(self, prefix: str, resolve: Resolver, *, form: str) -> None:
         """Resolve names ``prefix:...`` with ``resolve``; ``form`` shows the form in errors."""
@@ -61,15 +62,16 @@ class TaskRegistry(Registry[tuple[type[Task], dict[str, Any]]]):
             raise UnknownNameError(f"{error}; or {forms}") from None
 
     def names(self) -> list[str]:
-        self.load_plugins()
+        if not self._listed:
+            self._listed = True
+            self.load_plugins()
         return super().names()
 
     def load_plugins(self) -> None:
         """Register the tasks of installed packages (entry-point group ``archsearch.tasks``)."""
-        if self._plugins_loaded:
-            return
-        self._plugins_loaded = True
         for point in importlib.metadata.entry_points(group=PLUGIN_GROUP):
+            if point.name in self._plugins:
+                continue
             where = f"task plugin {point.name!r} ({point.value}, package {_package(point)})"
             try:
                 cls = point.load()
@@ -80,6 +82,7 @@ class TaskRegistry(Registry[tuple[type[Task], dict[str, Any]]]):
             if point.name in self:
                 raise TaskError(f"{where}: the name is taken by a task registered already")
             self.register(point.name, (cls, {}))
+            self._plugins.add(point.name)
 
 
 def _package(point: importlib.metadata.EntryPoint) -> str:

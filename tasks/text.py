@@ -128,7 +128,7 @@ def _scan(path: str, stamps: tuple) -> TextFacts:
     digest = hashlib.sha256()
     per_line = array("I")  # words of each non-blank line, <eos> included
     first_line: dict[str, int] = {}
-    types: set[str] = set()  # the first two word types of train (a vocabulary of one fails)
+    types: set[str] = set()  # word types of train, until two (a vocabulary of one fails)
     for split, file in files:
         digest.update(f"{split}\0".encode())
         first_line[split] = len(per_line)
@@ -136,7 +136,7 @@ def _scan(path: str, stamps: tuple) -> TextFacts:
             words = line.split()
             per_line.append(len(words) + 1)
             if len(types) < 2 and split in ("train", "all"):
-                types.update(words[:2])
+                types.update(words)
     total = len(per_line)
     if files[0][0] == "all":
         bounds = (int(total * SHARES[0]), int(total * SHARES[1]))

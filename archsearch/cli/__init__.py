@@ -2,7 +2,7 @@
 
 Every user error (unknown cell, task, preset, knob, hyperparameter; an invalid
 cell; a bad store URL) is one line on standard error and exit status 2, never a
-traceback. The commands live in ``single.py`` (tasks, zoo, eval), ``runs.py``
+traceback. The commands live in ``single.py`` (zoo, eval), ``corpora.py`` (tasks), ``runs.py``
 (search, ablate, report), ``browse.py`` (runs, show) and ``export.py`` (export).
 """
 
@@ -60,6 +60,7 @@ def main() -> None:
 
 from archsearch.cli import (  # noqa: E402,F401  (registers commands)
     browse,
+    corpora,
     export,
     fidelity,
     reproduce,

@@ -1,4 +1,4 @@
-"""Commands about one thing: the tasks, the zoo, one evaluation."""
+"""Commands about one thing: the zoo, one evaluation (the tasks: ``corpora.py``)."""
 
 from __future__ import annotations
 
@@ -42,57 +42,6 @@ def typed(values: dict[str, str]) -> dict[str, object]:
         else:
             result[name] = text
     return result
-
-
-@app.command("tasks")
-def tasks_command(
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False,
-    preset: Annotated[str, typer.Option(help="Preset whose sizes to show.")] = "quick",
-    build: Annotated[
-        bool, typer.Option("--build", help="Build the corpora not built yet (minutes).")
-    ] = False,
-) -> None:
-    """List the tasks: family, metric, size of each split ("not built": a corpus to build)."""
-    from archsearch.cli.corpora import describe_all
-
-    try:
-        described = describe_all(preset, build=build, say=lambda text: err.print(text))
-    except ValueError as error:
-        raise fail(str(error)) from None
-    if as_json:
-        print(json.dumps(described, indent=2))
-        return
-    table = Table(title=f"tasks ({preset} preset): sequences/steps per split")
-    for column in ("name", "metric", "inputs", "train", "valid", "test"):
-        table.add_column(column, no_wrap=True, justify="left" if column == "name" else "right")
-    unbuilt = False
-    for d in described:
-        metric = f"{d['metric']} {'↑' if d['higher_is_better'] else '↓'}"
-        if not d["built"]:
-            unbuilt = True
-            table.add_row(d["name"], metric, "", "not built", "", "")
-            continue
-        inputs = f"vocab {d['vocab']}" if "vocab" in d else f"{d.get('keys', '?')} keys"
-        table.add_row(d["name"], metric, inputs, *(_size(d["splits"][s]) for s in SPLITS))
-    if unbuilt:
-        table.caption = "not built: `archsearch tasks --build` converts the corpora once"
-    out.print(table)
-
-
-SPLITS = ("train", "valid", "test")
-
-
-def _size(split: dict) -> str:
-    """Sequences and steps of a split, short: "20k/1.2M"."""
-    return f"{_short(split['sequences'])}/{_short(split['tokens'])}"
-
-
-def _short(number: int) -> str:
-    if number >= 1e6:
-        return f"{number / 1e6:.1f}M"
-    if number >= 1e4:
-        return f"{number / 1e3:.0f}k"
-    return f"{number:,}"
 
 
 @app.command("zoo")
