@@ -6,6 +6,7 @@ up by one with every change to these tables.
 
     runs 1──* evaluations *──1 cells        one search; its finished evaluations
               evaluations 1──* trials       one (cell, task); its hyperparameter trials
+    runs 1──* run_state                     the searcher's state, one row per part
 
 ``evaluations.id`` is the commit order: one driver writes a run, one
 evaluation per transaction, so ids grow in the order evaluations finished.
@@ -24,6 +25,7 @@ from sqlalchemy import (
     DateTime,
     Double,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -35,7 +37,7 @@ from sqlalchemy.types import TypeDecorator
 
 from archsearch.records import STATUSES  # noqa: F401  (the statuses a trial row may hold)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: run_state, and evaluations indexed by (cell, task)
 
 
 class JSONText(TypeDecorator):
@@ -108,8 +110,8 @@ runs = Table(
     Column("lock_pid", Integer),
     Column("lock_since", UTCTime),
     Column("lock_heartbeat", UTCTime),
-    # The searcher's state after the last committed evaluation (JSON), written in the
-    # same transaction as that evaluation, so a resumed search continues exactly.
+    # The searcher's whole state as schema 1 saved it at every commit; schema 2 keeps it
+    # in run_state, one row per part, and only reads this column (runs begun under 1).
     Column("state", JSONText),
 )
 
@@ -136,6 +138,24 @@ evaluations = Table(
     Column("committed_at", UTCTime, nullable=False),
     UniqueConstraint("run_id", "key"),
     sqlite_autoincrement=True,  # never reuse an id, so ids only grow (as a PostgreSQL sequence)
+)
+# Reuse (store/reuse.py) looks up every proposal's (cell, task): without an index that
+# is a scan of every evaluation in the store, and a search slows as it goes.
+Index("evaluations_cell_task", evaluations.c.cell, evaluations.c.task)
+
+# The searcher's state after the last committed evaluation, as parts (a part per cell
+# and a few for the rest: store/state.py): each commit rewrites only the parts that
+# changed, in the same transaction as the evaluation, so a resumed search continues
+# exactly and a commit costs the same at the end of a long run as at its start.
+run_state = Table(
+    "run_state",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),  # the order parts came in
+    Column("run_id", Integer, ForeignKey("runs.id"), nullable=False),
+    Column("part", String(255), nullable=False),
+    Column("value", JSONText, nullable=False),
+    UniqueConstraint("run_id", "part"),
+    sqlite_autoincrement=True,
 )
 
 trials = Table(

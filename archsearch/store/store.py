@@ -20,14 +20,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, inspect, select, update
+from sqlalchemy import Connection, delete, func, insert, inspect, select
 from sqlalchemy.exc import DatabaseError, DBAPIError, IntegrityError, ProgrammingError
 
-from archsearch.store import integrity, lock
+from archsearch.store import integrity, lock, migrate
 from archsearch.store import schema as db
 from archsearch.store.engine import DEFAULT_URL, file_identity, make_engine, safe, sqlite_path
 from archsearch.store.errors import StoreDamagedError, StoreError, StoreWriteError, reason
 from archsearch.store.schema import SCHEMA_VERSION, now
+from archsearch.store.state import load_parts, save_parts
 from archsearch.store.trial import TRIAL_FIELDS, trial_row
 
 
@@ -93,11 +94,14 @@ class Store:
                 f"the store at {safe(self.url)} was written by a newer archsearch "
                 f"(schema {version} > {SCHEMA_VERSION}); upgrade archsearch"
             )
-        if version < SCHEMA_VERSION:
+        if version < SCHEMA_VERSION and create and version in migrate.STEPS:
+            version = self._upgrade()
+        if version < SCHEMA_VERSION and (create or version not in migrate.READABLE):
             raise StoreError(
                 f"the store at {safe(self.url)} has an older schema ({version} < "
                 f"{SCHEMA_VERSION}) and no migration exists; use the archsearch that wrote it"
             )
+        self.schema = version  # what this store holds (a reader may read an older one)
 
     def _create(self) -> None:
         try:
@@ -112,6 +116,19 @@ class Store:
             # fails on its tables once it has committed them. Then use its store.
             if self._schema_version() is None:
                 raise
+
+    def _upgrade(self) -> int:
+        """Upgrade an older store (``migrate``); returns the version it is then at."""
+        try:
+            with self._write() as conn:
+                version = _schema_version(conn)  # again: another writer may have done it
+                if version < SCHEMA_VERSION:
+                    migrate.upgrade(conn, version)
+        except DBAPIError:
+            # PostgreSQL: another writer upgraded it at the same moment (as in _create).
+            if self._schema_version() != SCHEMA_VERSION:
+                raise
+        return self._schema_version()
 
     def _schema_version(self) -> int | None:
         with self.engine.connect() as conn:
@@ -315,9 +332,10 @@ class RunHandle:
 
         ``key`` is the driver's id of the evaluation within the run; recording
         a key again changes nothing and returns False. The cell must have been
-        stored with ``put_cell`` first. ``state`` (the searcher's state after
-        learning from this evaluation) replaces the run's saved state in the
-        same transaction. Also renews the heartbeat.
+        stored with ``put_cell`` first. ``state``: the parts of the searcher's
+        state that changed in learning from this evaluation (all of it, the
+        first time), each replacing the saved part of its name in the same
+        transaction (``store/state.py``). Also renews the heartbeat.
         """
         self._check_open()
         rows = [trial_row(trial) for trial in trials]
@@ -338,17 +356,15 @@ class RunHandle:
             evaluation_id = inserted.inserted_primary_key[0]
             conn.execute(insert(db.trials), [{"evaluation_id": evaluation_id, **r} for r in rows])
             if state is not None:
-                conn.execute(
-                    update(db.runs).where(db.runs.c.id == self.id).values(state=dict(state))
-                )
+                save_parts(conn, self.id, state)
         return True
 
     @property
     def state(self) -> dict[str, Any] | None:
-        """The searcher state saved with the last committed evaluation (None before any)."""
+        """The searcher state saved with the last committed evaluation, every part of it
+        (None before any)."""
         with self.store.engine.connect() as conn:
-            query = select(db.runs.c.state).where(db.runs.c.id == self.id)
-            return conn.execute(query).scalar()
+            return load_parts(conn, self.id, schema=self.store.schema)
 
     def count(self) -> int:
         """How many evaluations of this run are committed."""

@@ -18,6 +18,7 @@ from sqlalchemy import case, func, select
 
 from archsearch.store import schema as db
 from archsearch.store.lock import pid_alive
+from archsearch.store.state import load_parts
 from archsearch.store.store import Store, ending_key
 
 
@@ -61,10 +62,11 @@ def run_summaries(store: Store) -> list[RunSummary]:
     with store.engine.connect() as conn:
         rows = conn.execute(query).all()
         endings = dict(conn.execute(select(db.meta.c.key, db.meta.c.value)).all())
+        states = {row.id: load_parts(conn, row.id, schema=store.schema) for row in rows}
     summaries = []
     for row in rows:
         state = _state(row, endings.get(ending_key(row.id)), store.lease)
-        saved = row.state or {}
+        saved = states[row.id] or {}
         summaries.append(
             RunSummary(
                 name=row.name,
@@ -75,7 +77,7 @@ def run_summaries(store: Store) -> list[RunSummary]:
                 in_flight=len(saved.get("pending", [])) if state == "running" else 0,
                 created_at=row.created_at,
                 last_commit=row.last_commit,
-                saved=row.state,
+                saved=states[row.id],
             )
         )
     return summaries
