@@ -79,7 +79,12 @@ class _Back:
             return Factor(f"S{self.nm.step_static.index(nid)}", True)
         if nid in self.run_of:
             k, r, pos, count = self.run_of[nid]
-            return Factor(f"R{k}_{r}" if count == 1 else f"R{k}_{r}.narrow(2, {pos} * H, H)", True)
+            if count == 1:
+                return Factor(f"R{k}_{r}", True)
+            kind = self.nm.runs(self.g.groups[k])[r][0]
+            if self.nm.gate_major(kind, count):  # [T, count, B, H]
+                return Factor(f"R{k}_{r}.select(1, {pos})", True)
+            return Factor(f"R{k}_{r}.narrow(2, {pos} * H, H)", True)
         if nid in self.g.state_values:
             return Factor(f"ST{self.g.state_values.index(nid)}.narrow(0, 1, T)", True)
         return Factor(f"N{nid}", True)
@@ -176,6 +181,8 @@ class _Back:
         for r, (kind, start, count) in enumerate(self.nm.runs(grp)):
             if kind:  # one Jacobian call per run of gates, written into its slice of KG
                 run = f"KG{k}.narrow(2, {start} * H, {count} * H)"
+                if self.nm.gate_major(kind, count):  # R is [T, count, B, H]
+                    run = f"{run}.view(T, B, {count}, H).transpose(1, 2)"
                 fill.append(jacobian(kind, f"R{k}_{r}", out=run))
             for pos, m in enumerate(self.nm.run_members(grp, start, count), start):
                 adj = self.adjoint(m) or Adj("torch.zeros_like(dout[0])")

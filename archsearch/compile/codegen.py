@@ -166,6 +166,17 @@ class Names:
                 out.append((kind, i, 1))
         return out
 
+    @staticmethod
+    def gate_major(kind: str, count: int) -> bool:
+        """Whether a run's saved outputs are laid out ``[count, B, H]`` per step.
+
+        The activation writes them so (it reads the product's slice either way),
+        and each gate is then a contiguous ``[B, H]``: element-wise ops on a
+        strided ``[B, H]`` slice of a ``[B, n * H]`` row cost ~3x (measured: a
+        ``[32, 128]`` product 4.9 us strided against 1.5 us contiguous).
+        """
+        return bool(kind) and count > 1
+
     def run_members(self, group: Group, start: int, count: int) -> list[int]:
         """The node each linear of a run yields: its activation for a gate, else itself."""
         lins = group.linears[start : start + count]

@@ -36,7 +36,7 @@ def gen_loop(nm: Names, save: bool) -> list[str]:
     targets: dict[object, list[str]] = {}  # node id or ("run"/"u", ...) -> buffer slots
     buffers = buffer_layout(nm) if save else []
     opts = "dtype=s0.dtype, device=s0.device"
-    for buf, key, width, slot in buffers:
+    for buf, key, shape, slot in buffers:
         rows = "T + 1" if buf.startswith("ST") else "T"
         if isinstance(key, tuple) and key[0] == "run" and not nm.runs(g.groups[key[1]])[key[2]][0]:
             # a run without activation is a slice of its product: save the whole product
@@ -48,7 +48,7 @@ def gen_loop(nm: Names, save: bool) -> list[str]:
                 targets[("g", k)] = [f"G{k}[t]"]
             lines.append(f"    {buf} = G{k}.narrow(2, {start} * H, {count} * H)")
             continue
-        lines.append(f"    {buf} = torch.empty({rows}, B, {width}, {opts})")
+        lines.append(f"    {buf} = torch.empty({rows}, {shape}, {opts})")
         targets.setdefault(key, []).append(f"{buf}[{slot}]")
     lines += [f"    ST{i}[0] = s{i}" for i in range(n_states) if save]
     if not save:
@@ -116,17 +116,23 @@ def group_forward(nm: Names, grp: Group, targets=None, done=None) -> list[str]:
     for r, (kind, start, count) in enumerate(runs):
         src = f"g{k}" if len(runs) == 1 else f"g{k}.narrow(1, {start} * H, {count} * H)"
         slot = targets.get(("run", k, r))
+        major = slot is not None and nm.gate_major(kind, count)
+        if major:  # written gate-major into its saved slot: each gate contiguous
+            src = f"{src}.view(B, {count}, H).transpose(0, 1)"
         if kind and slot and kind in OUT_TEMPLATES:
             lines.append(f"r{k}_{r} = {OUT_TEMPLATES[kind].format(src, out=slot[0])}")
         else:
             lines.append(f"r{k}_{r} = {step_template(kind).format(src) if kind else src}")
             if slot:
                 lines.append(f"{slot[0]} = r{k}_{r}")
+                if major:
+                    lines.append(f"r{k}_{r} = {slot[0]}")
         members = nm.run_members(grp, start, count)
         if count == 1:
             lines.append(f"v{members[0]} = r{k}_{r}")
         else:
-            lines.append(f"{', '.join(f'v{m}' for m in members)} = r{k}_{r}.chunk({count}, 1)")
+            split = "unbind(0)" if major else f"chunk({count}, 1)"
+            lines.append(f"{', '.join(f'v{m}' for m in members)} = r{k}_{r}.{split}")
         for m in members:
             for s in targets.get(m, []):  # a run member that is also a state
                 lines.append(f"{s} = v{m}")

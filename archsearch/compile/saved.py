@@ -35,18 +35,21 @@ def needs(nm: Names) -> list[int]:
 
 
 def buffer_layout(nm: Names) -> list[tuple[str, object, str, str]]:
-    """(buffer, what it holds, width, slot at step t) of every saved value, in ``saved`` order.
+    """(buffer, what it holds, shape of a step, slot at step t) of every saved value, in
+    ``saved`` order.
 
     States first (``ST{i}[t + 1]`` is the new value, ``ST{i}[t]`` the previous
-    one), then each run of a step product (its activations' outputs), the
-    concatenated input of a product with several values, and the value of
-    every other step node the backward pass reads (``needs``).
+    one), then each run of a step product (its activations' outputs; gate-major
+    ``[count, B, H]`` per step where ``Names.gate_major``), the concatenated
+    input of a product with several values, and the value of every other step
+    node the backward pass reads (``needs``).
     """
-    out = [(f"ST{i}", v, "H", "t + 1") for i, v in enumerate(nm.g.state_values)]
+    out = [(f"ST{i}", v, "B, H", "t + 1") for i, v in enumerate(nm.g.state_values)]
     for grp in nm.g.groups:
-        for r, (_, _, count) in enumerate(nm.runs(grp)):
-            out.append((f"R{grp.index}_{r}", ("run", grp.index, r), f"{count} * H", "t"))
+        for r, (kind, _, count) in enumerate(nm.runs(grp)):
+            shape = f"{count}, B, H" if nm.gate_major(kind, count) else f"B, {count} * H"
+            out.append((f"R{grp.index}_{r}", ("run", grp.index, r), shape, "t"))
         if len(grp.values) > 1:
-            out.append((f"U{grp.index}", ("u", grp.index), f"{len(grp.values)} * H", "t"))
-    out += [(f"N{nid}", nid, "H", "t") for nid in needs(nm)]
+            out.append((f"U{grp.index}", ("u", grp.index), f"B, {len(grp.values)} * H", "t"))
+    out += [(f"N{nid}", nid, "B, H", "t") for nid in needs(nm)]
     return out
