@@ -19,6 +19,7 @@ schedule backwards. Why it beats autograd through the scripted loop:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .codegen import Names, literal
@@ -27,6 +28,11 @@ from .saved import buffer_layout
 
 MAX_FACTORS = 4  # past this, a gradient is computed in the step (bounds the preamble's work)
 OPTS = "dtype=dout.dtype, device=dout.device"  # of a buffer the backward pass allocates
+# Steps per chunk: the backward pass multiplies out its factors (Jacobians, products, KG)
+# for one chunk of steps at a time, just before walking those steps, so they are read
+# back from the cache rather than from memory (measured on the LSTM's backward pass,
+# T=50 B=32 H=128: 4.7-5.1 ms in chunks of 8 against 5.1-5.4 ms for all steps at once).
+CHUNK = 8
 
 
 @dataclass(frozen=True, order=True)
@@ -59,35 +65,38 @@ class _Back:
         self.products: dict[tuple[Factor, ...], str] = {}
         self.sums: dict[tuple[str, ...], str] = {}  # see merge
         self.lines: list[str] = []
-        self.after: dict[int, str] = {}  # scale weight gradients, after the loop
+        self.after: dict[int, str] = {}  # scale weight gradients, summed after each chunk
         self.run_of: dict[int, tuple[int, int, int, int]] = {}  # node -> (group, run, pos, count)
         for grp in self.g.groups:
             for r, (_, start, count) in enumerate(nm.runs(grp)):
                 for pos, m in enumerate(nm.run_members(grp, start, count)):
                     self.run_of[m] = (grp.index, r, pos, count)
 
-    def all_steps(self, nid: int) -> Factor:
-        """A node's saved value for all steps, ``[T, B, size]`` (or a float)."""
+    def all_steps(self, nid: int, chunk: bool = True) -> Factor:
+        """A node's saved value for the chunk's steps, ``[TC, B, size]`` (or a float);
+        with ``chunk`` False, for all steps, ``[T, B, size]``."""
         node = self.g.nodes[nid]
+        c, steps = ("c", "TC") if chunk else ("", "T")
         if node.op == "const":
             if not node.materialize:
                 return Factor(literal(node.value), False)
-            return Factor(f"torch.full_like(dout, {literal(node.value)})", True)
+            return Factor(f"torch.full_like(dout{c}, {literal(node.value)})", True)
         if node.op == "prev":
-            return Factor(f"ST{node.state}.narrow(0, 0, T)", True)
+            return Factor(f"ST{c}{node.state}.narrow(0, 0, {steps})", True)
         if node.static:
-            return Factor(f"S{self.nm.step_static.index(nid)}", True)
+            return Factor(f"S{c}{self.nm.step_static.index(nid)}", True)
         if nid in self.run_of:
             k, r, pos, count = self.run_of[nid]
             if count == 1:
-                return Factor(f"R{k}_{r}", True)
+                return Factor(f"R{c}{k}_{r}", True)
             kind = self.nm.runs(self.g.groups[k])[r][0]
             if self.nm.gate_major(kind, count):  # [T, count, B, H]
-                return Factor(f"R{k}_{r}.select(1, {pos})", True)
-            return Factor(f"R{k}_{r}.narrow(2, {pos} * H, H)", True)
+                return Factor(f"R{c}{k}_{r}.select(1, {pos})", True)
+            return Factor(f"R{c}{k}_{r}.narrow(2, {pos} * H, H)", True)
         if nid in self.g.state_values:
-            return Factor(f"ST{self.g.state_values.index(nid)}.narrow(0, 1, T)", True)
-        return Factor(f"N{nid}", True)
+            i = self.g.state_values.index(nid)
+            return Factor(f"ST{c}{i}.narrow(0, 1, {steps})", True)
+        return Factor(f"N{c}{nid}", True)
 
     def product(self, factors: tuple[Factor, ...]) -> str:
         """The name of the all-steps product of ``factors`` (multiplied out in the preamble)."""
@@ -104,7 +113,7 @@ class _Back:
         if not adj.factors:
             return adj.var, None
         name = self.product(adj.factors)
-        return adj.var, f"{name}[t]" if any(f.per_step for f in adj.factors) else name
+        return adj.var, f"{name}[tc]" if any(f.per_step for f in adj.factors) else name
 
     def merge(self, parts: list[Adj]) -> list[Adj]:
         """Parts on one step tensor become one: ``v * (K_a + K_b)``, the sum taken before the loop.
@@ -134,7 +143,7 @@ class _Back:
         var, k = self.term(parts[0])
         last = None  # (function, arguments) of a final product by a step factor (takes out=)
         acc = var
-        if k is not None and k.endswith("[t]"):
+        if k is not None and k.endswith("[tc]"):
             acc, last = f"{var} * {k}", ("torch.mul", f"{var}, {k}")
         elif k is not None:
             acc = f"{var} * {k}"
@@ -142,7 +151,7 @@ class _Back:
             var, k = self.term(part)
             if k is None:
                 acc, last = f"{acc} + {var}", None
-            elif k.endswith("[t]"):
+            elif k.endswith("[tc]"):
                 acc, last = (
                     f"torch.addcmul({acc}, {var}, {k})",
                     ("torch.addcmul", f"{acc}, {var}, {k}"),
@@ -174,7 +183,7 @@ class _Back:
         return Adj(self.materialize(parts, f"a{nid}"))
 
     def group(self, k: int) -> None:
-        """A step product's gradient ``dg = cat(adjoints) * KG[t]``, where ``KG`` (all steps)
+        """A step product's gradient ``dg = cat(adjoints) * KG[tc]``, where ``KG`` (the chunk's)
         holds each linear's Jacobian times the factors of its adjoint."""
         grp = self.g.groups[k]
         adjs, fill, scaled = [], [], False
@@ -182,8 +191,8 @@ class _Back:
             if kind:  # one Jacobian call per run of gates, written into its slice of KG
                 run = f"KG{k}.narrow(2, {start} * H, {count} * H)"
                 if self.nm.gate_major(kind, count):  # R is [T, count, B, H]
-                    run = f"{run}.view(T, B, {count}, H).transpose(1, 2)"
-                fill.append(jacobian(kind, f"R{k}_{r}", out=run))
+                    run = f"{run}.view(TC, B, {count}, H).transpose(1, 2)"
+                fill.append(jacobian(kind, f"Rc{k}_{r}", out=run))
             for pos, m in enumerate(self.nm.run_members(grp, start, count), start):
                 adj = self.adjoint(m) or Adj("torch.zeros_like(dout[0])")
                 adjs.append(adj.var)
@@ -200,8 +209,8 @@ class _Back:
         )
         if scaled:  # else every block of KG would be 1
             n = len(grp.linears)
-            self.pre_fill += [f"KG{k} = torch.empty(T, B, {n} * H, {OPTS})", *fill]
-            self.lines.append(f"dg{k}.mul_(KG{k}[t])")
+            self.pre_fill += [f"KG{k} = torch.empty(TC, B, {n} * H, {OPTS})", *fill]
+            self.lines.append(f"dg{k}.mul_(KG{k}[tc])")
         self.lines.append(f"du{k} = _mm(dg{k}, W{k}t, fast)")
         if len(grp.values) == 1:
             self.add(grp.values[0], Adj(f"du{k}"))
@@ -221,7 +230,7 @@ class _Back:
             # the weight's gradient: sum over steps and batch of (gradient * argument)
             self.lines.append(f"GS{j}[t] = {adj.var}")
             factors = adj.factors + (self.all_steps(node.args[0]),)
-            self.after[j] = f"(GS{j} * {' * '.join(f.expr for f in factors)}).sum([0, 1])"
+            self.after[j] = f"(GSc{j} * {' * '.join(f.expr for f in factors)}).sum([0, 1])"
             self.add(node.args[0], adj.times(Factor(f"sc{j}", False)))
         elif node.op in ACTIVATION_JACOBIANS:
             jac = ACTIVATION_JACOBIANS[node.op]
@@ -276,29 +285,36 @@ def gen_backward(nm: Names) -> list[str]:
     lines += [f"    W{k}t = _pack(W[{k}].t(), B, fast)" for k in range(len(g.groups))]
     lines += [f"    sc{j} = sc[{j}]" for j in range(g.n_scales)]
     lines.append(f"    ONE = torch.ones([1], {OPTS})")
-    # Jacobians first: the products (K*) read them; then the KG buffers, which read both
-    order = sorted(back.pre, key=lambda n: not n.startswith("J"))
-    lines += [f"    {name} = {back.pre[name]}" for name in order]
-    lines += [f"    {line}" for line in back.pre_fill]
-    opts = OPTS
     for grp in g.groups:
-        lines.append(f"    DG{grp.index} = torch.empty(T, B, {len(grp.linears)} * H, {opts})")
+        lines.append(f"    DG{grp.index} = torch.empty(T, B, {len(grp.linears)} * H, {OPTS})")
     for j in range(len(nm.step_static)):
-        lines.append(f"    dS{j} = torch.zeros(T, B, S{j}.size(2), {opts})")
+        lines.append(f"    dS{j} = torch.zeros(T, B, S{j}.size(2), {OPTS})")
     for n in g.scale_nodes:
         if not nodes[n].static:
-            lines.append(f"    GS{nodes[n].param} = torch.zeros(T, B, H, {opts})")
+            lines.append(f"    GS{nodes[n].param} = torch.zeros(T, B, H, {OPTS})")
+    lines += [f"    DSC{j} = torch.zeros_like(sc{j})" for j in back.after]
     lines += [f"    d_s{i} = dfinal[{i}]" for i in range(n_states)]
-    lines.append("    for t in range(T - 1, -1, -1):")
-    lines += ["        " + line for line in back.lines]
+    # Jacobians first: the products (K*) read them; then the KG buffers, which read both
+    order = sorted(back.pre, key=lambda n: not n.startswith("J"))
+    pre = [f"{name} = {back.pre[name]}" for name in order] + back.pre_fill
+    after = [f"DSC{j}.add_({expr})" for j, expr in back.after.items()]
+    lines.append(f"    for c in range((T + {CHUNK} - 1) // {CHUNK} - 1, -1, -1):  # last first")
+    lines.append(f"        t0 = c * {CHUNK}")
+    lines.append(f"        TC = min({CHUNK}, T - t0)")
+    lines += [f"        {view}" for view in chunk_views(nm, "\n".join(pre + back.lines + after))]
+    lines += [f"        {line}" for line in pre]
+    lines.append("        for tc in range(TC - 1, -1, -1):")
+    lines.append("            t = t0 + tc")
+    lines += [f"            {line}" for line in back.lines]
+    lines += [f"        {line}" for line in after]
 
     dws = []
     for grp in g.groups:
         k = grp.index
-        v = back.all_steps(grp.values[0]).expr if len(grp.values) == 1 else f"U{k}"
+        v = back.all_steps(grp.values[0], chunk=False).expr if len(grp.values) == 1 else f"U{k}"
         # dW [K, n * H] = V^T @ DG over all steps: one product after the loop
         dws.append(f"_mm_all({v}.reshape(T * B, -1).t(), DG{k}.reshape(T * B, -1), fast)")
-    dsc = [back.after.get(j, f"torch.zeros_like(sc{j})") for j in range(g.n_scales)]
+    dsc = [f"DSC{j}" if j in back.after else f"torch.zeros_like(sc{j})" for j in range(g.n_scales)]
     dp = [f"DG{k}" for k in range(len(g.groups))]
     ds = [f"dS{j}" for j in range(len(nm.step_static))]
     dst = [f"d_s{i}" for i in range(n_states)]
@@ -307,3 +323,20 @@ def gen_backward(nm: Names) -> list[str]:
         lines.append(f"        [{', '.join(part)}],")
     lines.append("    )")
     return lines
+
+
+def chunk_views(nm: Names, code: str) -> list[str]:
+    """The chunk's views (``STc0``, ``Rc0_1``, ``doutc`` ...) of the buffers ``code`` reads:
+    steps ``t0 .. t0 + TC - 1`` (and ``t0 + TC`` of a state's stack: its new values)."""
+    states = len(nm.g.state_values)
+    views = [("doutc", "dout", "TC")]
+    views += [(f"STc{i}", f"ST{i}", "TC + 1") for i in range(states)]
+    views += [(f"{buf[0]}c{buf[1:]}", buf, "TC") for buf, *_ in buffer_layout(nm)[states:]]
+    views += [(f"Sc{j}", f"S{j}", "TC") for j in range(len(nm.step_static))]
+    scales = [nm.g.nodes[n] for n in nm.g.scale_nodes]
+    views += [(f"GSc{n.param}", f"GS{n.param}", "TC") for n in scales if not n.static]
+    return [
+        f"{name} = {buf}.narrow(0, t0, {steps})"
+        for name, buf, steps in views
+        if re.search(rf"\b{name}\b", code)
+    ]
