@@ -9,12 +9,15 @@ schedule backwards. Why it beats autograd through the scripted loop:
   times a product of factors* that depend only on saved values (Jacobians of
   activations, the other operand of a product ...). Gradients stay symbolic
   (``Adj``) while they flow through single-consumer nodes, and each product of
-  factors is multiplied out for **all steps at once** before the loop: inside
-  the loop only the sums where paths meet and the matrix products remain;
-- a step's matrix product gets one gradient tensor, written in place into a
-  preallocated ``[T, B, n * H]`` buffer, which is also the gradient of the
-  input projections; the weight gradients of all steps are then one large
-  matrix product after the loop (instead of one small one per step).
+  factors is multiplied out for **a chunk of steps at once** (``CHUNK``) just
+  before those steps: inside the loop only the sums where paths meet and the
+  matrix products remain;
+- a step's matrix product gets one gradient tensor, ``cat(adjoints) * KG[t]``
+  (``KG``: each linear's Jacobian times its adjoint's factors, filled in place
+  per chunk), written into a preallocated ``[T, B, n * H]`` buffer, which is
+  also the gradient of the input projections; the weight gradients of all
+  steps are then one large matrix product after the loop (instead of one small
+  one per step). Nothing is allocated per step but the sums' results.
 """
 
 from __future__ import annotations

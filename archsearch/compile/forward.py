@@ -2,7 +2,9 @@
 
 A step runs the schedule of ``Names.schedule``: element-wise nodes by depth,
 and each group's matrix product once its values are known, followed by one
-activation call per run of gates with the same activation.
+activation call per run of gates with the same activation (in ``loop_save``
+written gate-major into its saved buffer, so each gate is a contiguous
+``[B, H]``: ``Names.gate_major``).
 """
 
 from __future__ import annotations
