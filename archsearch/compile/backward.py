@@ -17,7 +17,8 @@ schedule backwards. Why it beats autograd through the scripted loop:
   per chunk), written into a preallocated ``[T, B, n * H]`` buffer, which is
   also the gradient of the input projections; the weight gradients of all
   steps are then one large matrix product after the loop (instead of one small
-  one per step). Nothing is allocated per step but the sums' results.
+  one per step). Per step only the sums' results and the product's are
+  allocated (``[B, H]``, ``[B, K]``: memory glibc keeps, ``kernels.py``).
 """
 
 from __future__ import annotations
