@@ -45,6 +45,13 @@ def _pack(w: Tensor, batch: int, fast: bool) -> Tensor:
     return w.contiguous()
 
 
+def _mm_add(a: Tensor, w: Tensor, p: Tensor, out: Tensor, fast: bool) -> Tensor:
+    # out = p + a @ w, w as _pack laid it out: one addmm (oneDNN: its product, then the add)
+    if fast:
+        return torch.add(onednn_mm(a, w), p, out=out)
+    return torch.addmm(p, a, w, out=out)
+
+
 def _mm_all(a: Tensor, b: Tensor, fast: bool) -> Tensor:
     # a @ b for the all-steps products after the loop
     if fast:

@@ -53,6 +53,16 @@ def gen_loop(nm: Names, save: bool) -> list[str]:
         lines.append(f"    {buf} = torch.empty({rows}, {shape}, {opts})")
         targets.setdefault(key, []).append(f"{buf}[{slot}]")
     lines += [f"    ST{i}[0] = s{i}" for i in range(n_states) if save]
+    reused = []  # groups whose product goes into one step buffer, its runs' views made once
+    for grp in g.groups if save else ():
+        if ("g", grp.index) not in targets:  # every run has an activation writing its slot
+            reused.append(grp.index)
+            k, n = grp.index, len(grp.linears)
+            lines.append(f"    g{k} = torch.empty(B, {n} * H, {opts})")
+            runs = nm.runs(grp)
+            lines += [
+                f"    g{k}_{r} = {run_source(nm, grp, r, major=True)}" for r in range(len(runs))
+            ]
     if not save:
         lines.append("    out: List[Tensor] = []")
     lines.append("    for t in range(T):")
@@ -68,7 +78,7 @@ def gen_loop(nm: Names, save: bool) -> list[str]:
 
     for kind, idx in nm.schedule():
         if kind == "group":
-            body += group_forward(nm, g.groups[idx], targets, done)
+            body += group_forward(nm, g.groups[idx], targets, done, idx in reused)
             continue
         n = nodes[idx]
         if idx in nm.fused.values():  # computed by the addcmul of its consumer
@@ -98,8 +108,25 @@ def gen_loop(nm: Names, save: bool) -> list[str]:
     return lines
 
 
-def group_forward(nm: Names, grp: Group, targets=None, done=None) -> list[str]:
-    """One step product: ``g = P[t] + values @ W``, then one activation call per run."""
+def run_source(nm: Names, grp: Group, r: int, major: bool) -> str:
+    """The expression of run ``r``'s slice of the step product ``g{k}``; with ``major``, of
+    a run of several gates gate-major, ``[count, B, H]`` (``Names.gate_major``)."""
+    k, runs = grp.index, nm.runs(grp)
+    kind, start, count = runs[r]
+    src = f"g{k}" if len(runs) == 1 else f"g{k}.narrow(1, {start} * H, {count} * H)"
+    if major and nm.gate_major(kind, count):
+        src = f"{src}.view(B, {count}, H).transpose(0, 1)"
+    return src
+
+
+def group_forward(nm: Names, grp: Group, targets=None, done=None, reused=False) -> list[str]:
+    """One step product: ``g = P[t] + values @ W``, then one activation call per run.
+
+    ``reused``: the product goes into the step buffer ``g{k}`` and each run reads its
+    view ``g{k}_{r}``, all made before the loop (``loop_save`` only: ``out=`` has no
+    autograd, and every run's activation writes its saved slot, so no value of the
+    step keeps a view of the buffer into the next step).
+    """
     targets = targets or {}
     k = grp.index
     vals = cat([nm.var(v) for v in grp.values], 1)
@@ -108,19 +135,18 @@ def group_forward(nm: Names, grp: Group, targets=None, done=None) -> list[str]:
         slot = targets.get(("u", k))
         lines.append(f"u{k} = {vals[:-1]}, out={slot[0]})" if slot else f"u{k} = {vals}")
         vals = f"u{k}"
-    # mm then add_, not addmm: addmm first copies P into its output (measured ~15 us/step slower)
     whole = targets.get(("g", k))
-    if whole:
-        lines.append(f"g{k} = torch.add(_mm({vals}, W{k}, fast), P{k}[t], out={whole[0]})")
+    if whole:  # the whole product is saved: written into its slot
+        lines.append(f"g{k} = _mm_add({vals}, W{k}, P{k}[t], {whole[0]}, fast)")
+    elif reused:
+        lines.append(f"_mm_add({vals}, W{k}, P{k}[t], g{k}, fast)")
     else:
         lines.append(f"g{k} = _mm({vals}, W{k}, fast).add_(P{k}[t])")
     runs = nm.runs(grp)
     for r, (kind, start, count) in enumerate(runs):
-        src = f"g{k}" if len(runs) == 1 else f"g{k}.narrow(1, {start} * H, {count} * H)"
         slot = targets.get(("run", k, r))
         major = slot is not None and nm.gate_major(kind, count)
-        if major:  # written gate-major into its saved slot: each gate contiguous
-            src = f"{src}.view(B, {count}, H).transpose(0, 1)"
+        src = f"g{k}_{r}" if reused else run_source(nm, grp, r, major)
         if kind and slot and kind in OUT_TEMPLATES:
             lines.append(f"r{k}_{r} = {OUT_TEMPLATES[kind].format(src, out=slot[0])}")
         else:
