@@ -8,6 +8,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from archsearch.confirm import Row
 from archsearch.driver import Event, Progress
 from archsearch.naming import readable_name
 from archsearch.search import Searcher
@@ -18,8 +19,12 @@ def progress_line(p: Progress) -> str:
     budget = f"/{p.budget_evaluations}" if p.budget_evaluations else ""
     best = "-" if math.isnan(p.best_score) else f"{p.best_score:.3f} ({p.best_cell})"
     left = ""
-    if p.budget_seconds is not None:
+    if p.phase == "confirm":
+        left = ", confirming"
+    elif p.budget_seconds is not None:
         left = f", {max(0.0, p.budget_seconds - p.elapsed) / 60:.1f} min left"
+        if p.reserve:
+            left += f" ({p.reserve / 60:.1f} kept to confirm)"
     return f"{p.done}{budget} done, {p.in_flight} in flight, best {best}{left}"
 
 
@@ -35,9 +40,17 @@ def committed_line(event: Event) -> str:
         outcome = f"valid {finished.metric:.4f}"
     best = "-" if math.isnan(p.best_score) else f"{p.best_score:.3f} ({p.best_cell})"
     return (
-        f"[{p.done}] {event.cell or proposal.cell_hash[:8]} on {proposal.task}: {outcome} "
+        f"[{p.done}] {event.cell or proposal.cell_hash[:8]} on {proposal.task}{_stage(proposal)}: "
+        f"{outcome} "
         f"({finished.seconds:.0f} s); best {best}"
     )
+
+
+def _stage(proposal) -> str:
+    """Where the evaluation stands: its rung, and its repeat in a confirmation."""
+    if proposal.purpose == "confirm":
+        return f" (confirm, repeat {proposal.repeat})"
+    return f" (rung {proposal.rung})" if proposal.rung else ""
 
 
 def ranking_table(searcher: Searcher, *, top: int = 15) -> Table:
@@ -73,7 +86,68 @@ def ranking_table(searcher: Searcher, *, top: int = 15) -> Table:
 
 
 def print_ranking(console: Console, searcher: Searcher) -> None:
-    if not searcher.ranking():
-        console.print("no cell has a score yet (every search task needs an outcome)")
-        return
-    console.print(ranking_table(searcher))
+    if searcher.ranking():
+        console.print(ranking_table(searcher))
+    partial = partial_table(searcher)
+    if partial is not None:
+        console.print(partial)
+
+
+def partial_table(searcher: Searcher, *, top: int = 10) -> Table | None:
+    """Cells with outcomes on some of the tasks: what is known of them (no score yet)."""
+    scored = {d for d, _ in searcher.ranking()}
+    rows = [
+        d
+        for d, entry in searcher.cells.items()
+        if d not in scored and any(t in entry.best for t in searcher.tasks)
+    ]
+    if not rows:
+        return None
+    table = Table(
+        title=f"partial results (relative to {searcher.cells[searcher.reference].name}; "
+        "- : not yet trained or dropped)",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    table.add_column("cell", no_wrap=True)
+    for task in searcher.tasks:
+        table.add_column(task, justify="right")
+    for digest in rows[:top]:
+        values = [searcher.relative(digest, t) for t in searcher.tasks]
+        table.add_row(
+            readable_name(searcher.cells, digest),
+            *("-" if math.isnan(v) else f"{v:.3f}" for v in values),
+        )
+    return table
+
+
+def confirmation_table(rows: list[Row]) -> Table:
+    """The confirmation's rows: relative performance, its interval, Holm's p, the verdict."""
+    table = Table(
+        title="confirmation (relative performance, 95% interval, Holm-adjusted p)",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    for column in ("cell", "vs", "task", "relative", "interval", "p", "verdict"):
+        justify = "right" if column in ("relative", "p") else "left"
+        table.add_column(column, justify=justify, no_wrap=column != "verdict")
+    for row in rows:
+        verdict = row.verdict
+        if verdict == "inconclusive" and row.repeats_needed:
+            verdict += f" (~{row.repeats_needed} repeats)"
+        table.add_row(
+            row.cell,
+            row.baseline,
+            row.task,
+            _number(row.relative),
+            f"[{_number(row.low)}, {_number(row.high)}]",
+            _number(row.p_holm, 2),
+            verdict,
+        )
+    return table
+
+
+def _number(value: float, digits: int = 3) -> str:
+    return "-" if value is None or math.isnan(value) else f"{value:.{digits}f}"

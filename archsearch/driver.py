@@ -16,9 +16,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from archsearch import confirm
 from archsearch.execute import Executor, Finished
 from archsearch.naming import readable_name
-from archsearch.search import Outcome, Searcher, make_searcher
+from archsearch.search import Outcome, Searcher, searcher_for
 from archsearch.spec import RESUMABLE, RunSpec
 from archsearch.store import RunHandle, Store
 from archsearch.store.reuse import budget_of, evaluation_settings, find_reusable
@@ -39,13 +40,16 @@ class Progress:
     driver_seconds: float = 0.0  # spent asking, storing and telling (not waiting)
     reused: int = 0  # evaluations copied from other runs of the store (store/reuse.py)
     interrupted: bool = False  # Ctrl-C: no new evaluations; those in flight finish
+    phase: str = "search"  # then "confirm" (archsearch/confirm.py)
+    reserve: float = 0.0  # seconds the budget keeps for the confirmation
 
 
 @dataclass(frozen=True)
 class Event:
     """What a run tells its watcher. ``kind`` is "start", "commit" (one evaluation
-    committed: ``finished``), "tick" (the loop went round, about once a second) or
-    "end"; ``message`` says it in words for "start" and "end"."""
+    committed: ``finished``), "tick" (the loop went round, about once a second), "phase"
+    (the confirmation begins) or "end"; ``message`` says it in words for "start", "phase"
+    and "end"."""
 
     kind: str
     progress: Progress
@@ -72,15 +76,7 @@ def run_search(
     ``reuse``: an evaluation another run of the store has already committed with the same
     settings and seed is copied, not trained again (``store/reuse.py``)."""
     try:
-        searcher = make_searcher(
-            spec.searcher,
-            tasks=list(spec.tasks),
-            trials=spec.trials,
-            seed=spec.seed,
-            preset=spec.preset,
-            repeats=spec.repeats,
-            **spec.searcher_options,
-        )
+        searcher = searcher_for(spec)
         run = store.open_run(spec.name, spec.to_dict())
     except BaseException:
         executor.shutdown()
@@ -93,7 +89,12 @@ def run_search(
         if run.state is not None:
             searcher.load_state_dict(run.state)
         watcher = on_event or (lambda event: None)
-        progress = _loop(spec, searcher, executor, store, run, watcher, reuse=reuse)
+        with _StopFlag() as stopping:
+            loop = _Loop(spec, searcher, executor, store, run, watcher, stopping, reuse=reuse)
+            progress = loop.search()
+            if spec.confirm and not stopping.set:
+                loop.confirm()
+            progress.interrupted = stopping.set
         ending = "interrupted" if progress.interrupted else "finished"
     finally:
         executor.shutdown()
@@ -101,22 +102,35 @@ def run_search(
     return searcher, run, progress
 
 
-def _loop(spec, searcher, executor, store, run, on_event, *, reuse: bool) -> Progress:
-    progress = Progress(
-        done=run.count(),
-        budget_seconds=spec.max_seconds,
-        budget_evaluations=spec.max_evaluations,
-    )
-    settings = evaluation_settings(spec.to_dict())  # what an evaluation to copy must match
-    start = time.monotonic()
-    stopping = _StopFlag()
-    with stopping:
+class _Loop:
+    """The two phases of a run over one executor: the search, then its confirmation."""
+
+    def __init__(self, spec, searcher, executor, store, run, on_event, stopping, *, reuse):
+        self.spec, self.searcher, self.executor = spec, searcher, executor
+        self.store, self.run, self.on_event, self.stopping = store, run, on_event, stopping
+        self.reuse = reuse
+        self.settings = evaluation_settings(spec.to_dict())  # what a copy must match
+        self.progress = Progress(
+            done=run.count(),
+            budget_seconds=spec.max_seconds,
+            budget_evaluations=spec.max_evaluations,
+        )
+        # What the run has committed, by what makes two trainings the same (confirm.slot),
+        # and how long each (task, rung) took here: kept up to date at every commit.
+        self.done = confirm.done_slots(run.finished())
+        self.seconds: dict[tuple[str, int], list[float]] = {}
+        self.start = time.monotonic()
+
+    # -- the search ---------------------------------------------------------------------------
+    def search(self) -> Progress:
+        spec, searcher, executor, progress = self.spec, self.searcher, self.executor, self.progress
         while True:
-            progress.elapsed = time.monotonic() - start
-            out_of_budget = spec.max_seconds is not None and progress.elapsed >= spec.max_seconds
+            self._tick_clock()
             busy = time.monotonic()
             copied_now = 0
-            while not (out_of_budget or stopping.set) and executor.in_flight < executor.capacity:
+            while not (self._out_of_time() or self.stopping.set) and (
+                executor.in_flight < executor.capacity
+            ):
                 if (
                     spec.max_evaluations is not None
                     and progress.done + executor.in_flight >= spec.max_evaluations
@@ -125,47 +139,136 @@ def _loop(spec, searcher, executor, store, run, on_event, *, reuse: bool) -> Pro
                 proposal = searcher.ask()
                 if proposal is None:
                     break
-                store.put_cell(
-                    proposal.cell_hash,
-                    proposal.cell_text,
-                    name=readable_name(searcher.cells, proposal.cell_hash),
-                    parent=proposal.parent,
-                    mutations=proposal.mutations,
-                )
-                copied = _reusable(settings, store, run, proposal) if reuse else None
-                if copied is None:
-                    executor.submit(proposal)
-                else:
+                if self._submit(proposal):
                     copied_now += 1
-                    progress.reused += 1
-                    _committed(searcher, run, copied, progress, executor, on_event, settings)
             progress.driver_seconds += time.monotonic() - busy
             if executor.in_flight == 0 and not copied_now:  # a copy may let the searcher go on
                 break
-            for finished in executor.wait(timeout=1.0) if executor.in_flight else ():
-                busy = time.monotonic()
-                _committed(searcher, run, finished, progress, executor, on_event, settings)
-                progress.driver_seconds += time.monotonic() - busy
-            progress.in_flight = executor.in_flight
-            progress.interrupted = stopping.set
-            progress.elapsed = time.monotonic() - start
-            _best(searcher, progress)
-            on_event(Event("tick", progress))
-            run.heartbeat()
-    return progress
+            self._collect(tell=True)
+        return progress
 
+    def _out_of_time(self) -> bool:
+        """The time budget is spent, less what confirming the best cells will take then."""
+        limit = self.spec.max_seconds
+        if limit is None:
+            return False
+        self.progress.reserve = self._confirmation_seconds() if self.spec.confirm else 0.0
+        return self.progress.elapsed + self.progress.reserve >= limit
 
-def _committed(
-    searcher, run, finished: Finished, progress: Progress, executor, on_event, settings
-) -> None:
-    """Commit a finished evaluation, tell the searcher, and report it."""
-    _commit(searcher, run, finished, budget_of(finished.proposal.task, settings))
-    progress.done += 1
-    progress.last = finished
-    progress.in_flight = executor.in_flight
-    _best(searcher, progress)
-    name = readable_name(searcher.cells, finished.proposal.cell_hash)
-    on_event(Event("commit", progress, finished, cell=name))
+    def _confirmation_seconds(self) -> float:
+        cells = confirm.chosen(self.searcher, self.spec.confirm)
+        needed = confirm.still_needed(self._plan(cells), self.done)
+        work = confirm.estimated_seconds(needed, self.seconds, self.spec.rung_plan.fraction)
+        return work / max(1, self.executor.capacity)
+
+    # -- the confirmation -----------------------------------------------------------------------
+    def confirm(self) -> None:
+        """Train the best cells and both baselines at the top rung, ``confirm_repeats`` times."""
+        cells = confirm.chosen(self.searcher, self.spec.confirm)
+        queue = confirm.still_needed(self._plan(cells), self.done)
+        names = ", ".join(confirm.name_of(self.searcher, c) for c in cells)
+        minutes = self._confirmation_seconds() / 60
+        self.progress.phase = "confirm"
+        self.on_event(
+            Event(
+                "phase",
+                self.progress,
+                message=f"confirming {names} against {' and '.join(confirm.BASELINES)}: "
+                f"{len(queue)} evaluations to train, about {minutes:.0f} min",
+            )
+        )
+        while queue or self.executor.in_flight:
+            self._tick_clock()
+            while (
+                queue
+                and not self.stopping.set
+                and (self.executor.in_flight < self.executor.capacity)
+            ):
+                self._submit(queue.pop(0))
+            if self.stopping.set and not self.executor.in_flight:
+                break
+            self._collect(tell=False)
+
+    def _plan(self, cells):
+        return confirm.plan(self.searcher, cells, self.spec.confirm_repeats)
+
+    # -- shared ----------------------------------------------------------------------------------
+    def _submit(self, proposal) -> bool:
+        """Store the cell and train the proposal, or copy it from another run (True)."""
+        cells = self.searcher.cells
+        name = readable_name(cells, proposal.cell_hash) if proposal.cell_hash in cells else ""
+        self.store.put_cell(
+            proposal.cell_hash,
+            proposal.cell_text,
+            name=name,
+            parent=proposal.parent,
+            mutations=proposal.mutations,
+        )
+        settings = self._settings(proposal)
+        copied = _reusable(settings, self.store, self.run, proposal) if self.reuse else None
+        if copied is None:
+            self.executor.submit(proposal)
+            return False
+        self.progress.reused += 1
+        self._committed(copied, tell=proposal.purpose != confirm.PURPOSE)
+        return True
+
+    def _collect(self, *, tell: bool) -> None:
+        """Commit what finished within a second, then report a tick."""
+        executor, progress = self.executor, self.progress
+        for finished in executor.wait(timeout=1.0) if executor.in_flight else ():
+            busy = time.monotonic()
+            self._committed(finished, tell=tell)
+            progress.driver_seconds += time.monotonic() - busy
+        progress.in_flight = executor.in_flight
+        progress.interrupted = self.stopping.set
+        self._tick_clock()
+        _best(self.searcher, progress)
+        self.on_event(Event("tick", progress))
+        self.run.heartbeat()
+
+    def _committed(self, finished: Finished, *, tell: bool) -> None:
+        """Commit a finished evaluation, tell the searcher (``tell``), and report it."""
+        proposal, progress = finished.proposal, self.progress
+        _commit(
+            self.searcher,
+            self.run,
+            finished,
+            budget_of(proposal.task, self._settings(proposal)),
+            tell=tell,
+        )
+        self.done.setdefault(
+            confirm.slot(
+                proposal.cell_hash,
+                proposal.task,
+                proposal.rung,
+                proposal.repeat,
+                proposal.seed,
+                proposal.trials,
+            ),
+            math.nan if finished.metric is None else finished.metric,
+        )
+        if finished.reused_from is None:
+            self.seconds.setdefault((proposal.task, proposal.rung), []).append(
+                finished.seconds / max(1, proposal.trials)
+            )
+        progress.done += 1
+        progress.last = finished
+        progress.in_flight = self.executor.in_flight
+        _best(self.searcher, progress)
+        cells = self.searcher.cells
+        name = readable_name(cells, proposal.cell_hash) if proposal.cell_hash in cells else ""
+        self.on_event(Event("commit", progress, finished, cell=name))
+
+    def _settings(self, proposal) -> dict:
+        """The evaluation settings of the proposal's rung (its task knobs scaled)."""
+        knobs = self.spec.rung_plan.knobs(
+            proposal.task, self.spec.preset, self.settings["overrides"], proposal.rung
+        )
+        return {**self.settings, "overrides": knobs}
+
+    def _tick_clock(self) -> None:
+        self.progress.elapsed = time.monotonic() - self.start
 
 
 def _reusable(settings, store: Store, run: RunHandle, proposal) -> Finished | None:
@@ -188,15 +291,20 @@ def _reusable(settings, store: Store, run: RunHandle, proposal) -> Finished | No
 
 
 def _best(searcher: Searcher, progress: Progress) -> None:
-    ranking = searcher.ranking()
-    if ranking:
-        progress.best_cell = readable_name(searcher.cells, ranking[0][0])
-        progress.best_score = ranking[0][1]
+    leader = searcher.leader()  # kept up to date: not a sort of every cell per commit
+    if leader:
+        progress.best_cell = readable_name(searcher.cells, leader[0])
+        progress.best_score = leader[1]
 
 
-def _commit(searcher: Searcher, run: RunHandle, finished: Finished, budget: str) -> None:
+def _commit(
+    searcher: Searcher, run: RunHandle, finished: Finished, budget: str, *, tell: bool = True
+) -> None:
+    """Record a finished evaluation; with ``tell``, the searcher learns it first and its
+    state is saved in the same transaction (a confirmation leaves the state as it was)."""
     proposal = finished.proposal
-    searcher.tell(proposal, Outcome(finished.metric, len(finished.trials)))
+    if tell:
+        searcher.tell(proposal, Outcome(finished.metric, len(finished.trials)))
     run.record(
         proposal.key,
         cell=proposal.cell_hash,
@@ -211,10 +319,11 @@ def _commit(searcher: Searcher, run: RunHandle, finished: Finished, budget: str)
             "trials_asked": proposal.trials,
             "seed": proposal.seed,
             "repeat": proposal.repeat,
-            "budget": budget,  # the task's knob values (store/reuse.py)
+            "rung": proposal.rung,
+            "budget": budget,  # the task's knob values at the rung (store/reuse.py)
             **({"reused_from": finished.reused_from} if finished.reused_from else {}),
         },
-        state=searcher.state_dict(),
+        state=searcher.state_changes() if tell else None,  # the parts that changed
     )
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from archsearch.records import failed_trial
+from archsearch.rungs import Rungs
 from archsearch.search.base import Proposal
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ class EvalOptions:
     backend: str
     overrides: dict[str, Any]  # task knobs
     fixed: dict[str, Any]  # hyperparameters not sampled
+    rungs: Rungs  # how a proposal's rung changes its task's knobs
     # Seconds an evaluation may train (Resources.time_limit), kept by the training loop
     # itself; None where the executor enforces the limit (Ray cancels the task).
     time_limit: float | None = None
@@ -59,6 +61,7 @@ class EvalOptions:
             backend=spec.backend,
             overrides=dict(spec.overrides),
             fixed=dict(spec.fixed),
+            rungs=spec.rung_plan,
             time_limit=time_limit,
         )
 
@@ -97,7 +100,9 @@ def evaluate_proposal(proposal: dict[str, Any], options: EvalOptions) -> dict[st
         data_seed=options.data_seed,
         repeat=proposal.get("repeat", 0),
         fixed=options.fixed,
-        overrides=options.overrides,
+        overrides=options.rungs.knobs(
+            proposal["task"], options.preset, options.overrides, proposal.get("rung", 0)
+        ),
         threads=options.threads,
         settings=TrainSettings(backend=options.backend, device=device, deadline=deadline),
     )

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from archsearch import confirm
 from archsearch.driver import Event, Progress, run_search
 from archsearch.execute import EvalOptions, Executor, InProcessExecutor, evaluate_proposal
 from archsearch.spec import Resources, RunSpec
@@ -43,6 +44,8 @@ class LaunchResult:
     storage: str  # the store's URL, as given (it may hold a password: print ``url``)
     searcher: Searcher  # the searcher's view: ranking, cells, relative scores
     progress: Progress  # evaluations done, best so far, interrupted
+    # The confirmation table (archsearch/confirm.py): None when the run confirms nothing.
+    confirmation: list[confirm.Row] | None = None
     report: Path | None = None  # the report's folder, when one was asked for and written
     report_error: str | None = None  # why the report asked for was not written
 
@@ -97,9 +100,10 @@ def launch(
         searcher, _, progress = run_search(
             spec, executor=executor, store=store, on_event=notify, reuse=resources.reuse
         )
+        rows = confirm.stored_table(store, spec.name)
     finally:
         store.close()
-    result = LaunchResult(spec.name, storage, searcher, progress)
+    result = LaunchResult(spec.name, storage, searcher, progress, rows)
     if report is not None:
         _write_report(result, Path(report))
     notify(Event("end", progress, message=_ending(result)))

@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from archsearch.rungs import Rungs
 from archsearch.spec_toml import dumps_toml
 
 try:
@@ -43,7 +44,18 @@ DEFAULT_PRESET = "quick"  # trains in seconds to a minute per trial on a CPU
 # Adam with a log-uniform learning rate: at laptop budgets the paper's SGD grid
 # ("jozefowicz") leaves most models untrained (results/findings-quick-adam).
 DEFAULT_SPACE = "adam"
-DEFAULT_BUDGET = "8m"  # of scheduling; with the evaluations then in flight, about ten minutes
+# The whole run, confirmation included: the search stops proposing in time to confirm.
+DEFAULT_BUDGET = "13m"
+# Successive halving (archsearch.rungs): two rungs, the cheaper a third of the preset, so
+# a laptop's main job sees several times more candidates than it could train in full.
+DEFAULT_RUNGS = 2
+DEFAULT_ETA = 3  # Optuna's HyperbandPruner; Ray Tune's ASHA takes 4
+# Confirmation (archsearch.confirm): the best cell against both baselines, paired repeats.
+DEFAULT_CONFIRM = 1
+DEFAULT_CONFIRM_REPEATS = 2  # the fewest that give an interval; verdicts say what more needs
+# Equivalence margin of relative performance: a repeat at quick moves arith and xml
+# accuracy by about 3% (tasks/measured.py), so closer than that is not a difference.
+DEFAULT_MARGIN = 0.03
 
 
 @dataclass(frozen=True)
@@ -70,6 +82,11 @@ class RunSpec:
     # (a fixed list of cells ends by itself).
     budget: str = DEFAULT_BUDGET
     seed: int = 0  # of the searcher, the sampling and the data
+    rungs: int = DEFAULT_RUNGS  # training lengths; the top one is the preset (1: no rungs)
+    eta: int = DEFAULT_ETA  # each rung trains eta times longer; its best 1/eta go up
+    confirm: int = DEFAULT_CONFIRM  # best cells trained again against the baselines (0: none)
+    confirm_repeats: int = DEFAULT_CONFIRM_REPEATS  # paired repeats of the confirmation
+    margin: float = DEFAULT_MARGIN  # relative performance within 1 ± margin: equivalent
 
     def __post_init__(self) -> None:
         from archsearch.spec_check import check
@@ -85,6 +102,10 @@ class RunSpec:
     @property
     def max_seconds(self) -> float | None:
         return parse_budget(self.budget)[1]
+
+    @property
+    def rung_plan(self) -> Rungs:
+        return Rungs(self.rungs, self.eta)
 
     # -- identity and storage ---------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

@@ -38,6 +38,14 @@ def check(spec: RunSpec) -> dict[str, Any]:
         _check_knobs(name, spec.preset, spec.overrides)
     _integer(spec, "trials", 1)
     _integer(spec, "repeats", 1)
+    _integer(spec, "rungs", 1)
+    _integer(spec, "eta", 2)
+    _integer(spec, "confirm", 0)
+    _integer(spec, "confirm_repeats", 2)
+    if isinstance(spec.margin, bool) or not (
+        isinstance(spec.margin, int | float) and 0 < spec.margin < 1
+    ):
+        raise ValueError(f"margin must be a number between 0 and 1, not {spec.margin!r}")
     _integer(spec, "seed", 0)
     check_seed(spec.seed)
     fixed = get_space(spec.space).check_fixed(dict(spec.fixed))
@@ -48,7 +56,12 @@ def check(spec: RunSpec) -> dict[str, Any]:
     check_backend(spec.backend)
     parse_budget(spec.budget)
     _check_searcher(spec, names)
-    return {"tasks": names, "fixed": fixed, "budget": str(spec.budget)}
+    normal = {"tasks": names, "fixed": fixed, "budget": str(spec.budget)}
+    if spec.searcher == "fixed":
+        # A fixed list of cells (a finding, a comparison) is trained in full and judged by
+        # its own analysis: no rungs to climb, nothing to confirm.
+        normal.update(rungs=1, confirm=0)
+    return normal
 
 
 def check_name(name: object) -> None:
@@ -97,7 +110,7 @@ def check_backend(name: str) -> None:
 
 def _check_searcher(spec: RunSpec, names: tuple[str, ...]) -> None:
     """The searcher by name, made once with its options (an unknown option is refused)."""
-    from archsearch.search import make_searcher
+    from archsearch.search import searcher_for
 
     options = dict(spec.searcher_options)
     if spec.searcher == "fixed":
@@ -109,8 +122,6 @@ def _check_searcher(spec: RunSpec, names: tuple[str, ...]) -> None:
         for cell in cells:
             load_cell(cell)
     try:
-        make_searcher(
-            spec.searcher, tasks=list(names), trials=spec.trials, seed=spec.seed, **options
-        )
+        searcher_for({**spec.to_dict(), "tasks": list(names)})
     except TypeError as error:
         raise ValueError(f"searcher {spec.searcher!r}: {error}") from None

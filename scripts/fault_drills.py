@@ -38,8 +38,14 @@ TINY = {
 ROOT = Path(__file__).resolve().parents[1]
 
 
+# The rung drill's search: two rungs and a confirmation of its best cell (two repeats).
+RUNGS = {"rungs": 2, "confirm": 1, "confirm_repeats": 2}
+
+
 def tiny_spec(evaluations: int, **extra) -> RunSpec:
-    """The drills' search: smoke preset, a few training steps, ``evaluations`` in all."""
+    """The drills' search: smoke preset, a few training steps, ``evaluations`` in all (one
+    rung and no confirmation unless ``extra`` asks: the count is then exact)."""
+    extra = {"rungs": 1, "confirm": 0, **extra}
     return RunSpec(
         name="job",
         searcher="jozefowicz",
@@ -233,8 +239,10 @@ def _store() -> str:
 
 
 def _job_main(url: str, evaluations: int, mode: str | None) -> None:
-    """The tiny search as a process; ``mode`` kills it inside or just before a commit."""
-    if mode:
+    """The tiny search as a process; ``mode`` kills it inside or just before a commit, or
+    ("rungs") runs it with rungs and a confirmation."""
+    extra = RUNGS if mode == "rungs" else {}
+    if mode and mode != "rungs":
         from archsearch.store import store as store_module
 
         where, nth = mode.split(":")
@@ -255,7 +263,7 @@ def _job_main(url: str, evaluations: int, mode: str | None) -> None:
 
         store_module.RunHandle.record = record
         store_module.now = now
-    result = launch(tiny_spec(evaluations), Resources(storage=url, in_process=True))
+    result = launch(tiny_spec(evaluations, **extra), Resources(storage=url, in_process=True))
     if result.interrupted:
         print(
             f"stopped by Ctrl-C after {result.progress.done} evaluations; "

@@ -133,6 +133,7 @@ def build(
             f"{(frame['status'].isin(['failed', 'timeout'])).sum()} failed or timed out)."
             f" Store: `{safe(store.url)}`.",
         ),
+        *_confirmation_blocks(store, run),
         Block("h2", "Ranking"),
         Block(
             "text",
@@ -224,6 +225,20 @@ def build(
         if stored is not None:
             blocks.append(Block("code", stored["text"].rstrip()))
     return blocks
+
+
+def _confirmation_blocks(store: Store, run: str | None) -> list[Block]:
+    """The answer first: the run's confirmation table, when it has one."""
+    from archsearch import confirm
+
+    rows = confirm.stored_table(store, run) if run is not None else None
+    if not rows:
+        return []
+    return [
+        Block("h2", "Confirmation: the best cells against the GRU and the LSTM"),
+        Block("text", confirm.EXPLAINED),
+        Block("table", confirm.as_frame(rows)),
+    ]
 
 
 def write_report(

@@ -23,17 +23,10 @@ Opt = typer.Option
 def rebuild_searcher(config: dict[str, Any], saved: dict[str, Any] | None):
     """The run's searcher as it stood at its last commit (stored config and state);
     None for a run whose config names no searcher (written by other tools)."""
-    from archsearch.search import make_searcher
+    from archsearch.search import searcher_for
 
     try:
-        searcher = make_searcher(
-            config["searcher"],
-            tasks=list(config["tasks"]),
-            trials=config.get("trials", 1),
-            seed=config.get("seed", 0),
-            preset=config.get("preset", "quick"),
-            **config.get("searcher_options", {}),
-        )
+        searcher = searcher_for(config)
         if saved:
             searcher.load_state_dict(saved)
     except (KeyError, TypeError, ValueError):
@@ -134,9 +127,12 @@ def show_command(
     run: Annotated[str, typer.Argument(help="The run's name (see `archsearch runs`).")],
     storage: Annotated[str | None, Opt(help="SQLAlchemy URL of the store.")] = None,
     top: Annotated[int, Opt(min=1, help="Cells in the ranking.")] = 15,
+    as_json: Annotated[bool, Opt("--json", help="One JSON object.")] = False,
 ) -> None:
-    """A run's ranking now and what is in flight; works while the search runs (read-only)."""
-    from archsearch.display import ranking_table
+    """A run's ranking now, what is in flight and its confirmation table; works while the
+    search runs (read-only)."""
+    from archsearch import confirm
+    from archsearch.display import confirmation_table, partial_table, ranking_table
     from archsearch.store import StoreError
     from archsearch.store.summary import run_summary
 
@@ -144,12 +140,16 @@ def show_command(
         store = _open(storage)
         try:
             summary = run_summary(store, run)
+            rows = confirm.stored_table(store, run)
         finally:
             store.close()
     except (ValueError, StoreError) as error:
         raise fail(str(error)) from None
     searcher = rebuild_searcher(summary.config, summary.saved)
     config = summary.config
+    if as_json:
+        out.print_json(data=_show_json(summary, searcher, rows, top))
+        return
     out.print(
         f"run {run!r} ({summary.state}): {config.get('searcher')} search on "
         f"{', '.join(config.get('tasks', []))} ({config.get('preset')})\n"
@@ -158,8 +158,13 @@ def show_command(
     )
     if searcher is not None and searcher.ranking():
         out.print(ranking_table(searcher, top=top))
-    else:
-        out.print("no cell has a score yet (every task needs an outcome)")
+    partial = partial_table(searcher) if searcher is not None else None
+    if partial is not None:
+        out.print(partial)
+    if searcher is None or not (searcher.ranking() or partial):
+        out.print("no cell has an outcome yet")
+    if rows:
+        out.print(confirmation_table(rows))
     pending = (summary.saved or {}).get("pending", []) if summary.state == "running" else []
     if not pending:
         idle = "" if summary.state == "running" else f" (run {summary.state})"
@@ -173,6 +178,30 @@ def show_command(
         name = readable_name(searcher.cells, p["cell_hash"]) if known else p["cell_hash"][:8]
         flight.add_row(p["key"], name, p["task"], p["purpose"])
     out.print(flight)
+
+
+def _show_json(summary, searcher, rows, top: int) -> dict[str, Any]:
+    """``show --json``: the run, its ranking and its confirmation rows."""
+    ranking = []
+    if searcher is not None:
+        for digest, score in searcher.ranking()[:top]:
+            ranking.append(
+                {
+                    "cell": readable_name(searcher.cells, digest),
+                    "hash": digest,
+                    "score": finite(score),
+                    "rung": searcher.highest_rung(digest),
+                    "relative": {t: finite(searcher.relative(digest, t)) for t in searcher.tasks},
+                }
+            )
+    return {
+        "run": summary.name,
+        "state": summary.state,
+        "evaluations": summary.done,
+        "failed": summary.failed,
+        "ranking": ranking,
+        "confirmation": [row.to_dict() for row in rows or []],
+    }
 
 
 def _masked(url: str) -> str:

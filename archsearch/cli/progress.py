@@ -41,7 +41,7 @@ class PlainProgress:
 
     def __call__(self, event: Event) -> None:
         self._last_event = event
-        if event.kind in ("start", "end"):
+        if event.kind in ("start", "phase", "end"):
             self._line(event.message)
         elif event.kind == "commit":
             self._line(committed_line(event))
@@ -86,7 +86,7 @@ class LiveProgress:
         self._line = self._bar.add_task("starting")
 
     def __call__(self, event: Event) -> None:
-        if event.kind in ("start", "end"):
+        if event.kind in ("start", "phase", "end"):
             self._console.print(event.message, highlight=False, soft_wrap=True)
         else:
             self._bar.update(self._line, description=progress_line(event.progress))

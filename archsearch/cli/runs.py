@@ -15,7 +15,17 @@ from rich.table import Table
 from archsearch.cli import app, err, fail, fmt, out
 from archsearch.cli.progress import watcher
 from archsearch.cli.single import parse_assignments, typed
-from archsearch.spec import DEFAULT_TASKS, Resources, RunSpec
+from archsearch.spec import (
+    DEFAULT_BUDGET,
+    DEFAULT_CONFIRM,
+    DEFAULT_CONFIRM_REPEATS,
+    DEFAULT_ETA,
+    DEFAULT_MARGIN,
+    DEFAULT_RUNGS,
+    DEFAULT_TASKS,
+    Resources,
+    RunSpec,
+)
 
 Opt = typer.Option
 
@@ -40,7 +50,12 @@ def search_command(
     tasks: Annotated[
         str | None, Opt(help=f"Tasks, cheapest first [{','.join(DEFAULT_TASKS)}].")
     ] = None,
-    budget: Annotated[str | None, Opt(help="Evaluations (40), time (10m) or none [8m].")] = None,
+    budget: Annotated[
+        str | None,
+        Opt(
+            help=f"Evaluations (40), time (10m, confirmation included) or none [{DEFAULT_BUDGET}]."
+        ),
+    ] = None,
     trials: Annotated[int | None, Opt(min=1, help="Settings per (cell, task) [1].")] = None,
     repeats: Annotated[
         int | None, Opt(min=1, help="Trainings of each evaluation, other seeds [1].")
@@ -57,12 +72,31 @@ def search_command(
     storage: Annotated[str | None, Opt(help="SQLAlchemy URL of the store.")] = None,
     address: Annotated[str | None, Opt(help="Ray cluster address (or RAY_ADDRESS).")] = None,
     in_process: Annotated[bool, Opt("--in-process", help="No Ray: one at a time, here.")] = False,
+    rungs: Annotated[
+        int | None, Opt(help=f"Training lengths; the top is the preset [{DEFAULT_RUNGS}].")
+    ] = None,
+    eta: Annotated[
+        int | None, Opt(help=f"Each rung eta times longer; best 1/eta go up [{DEFAULT_ETA}].")
+    ] = None,
+    confirm: Annotated[
+        int | None, Opt(help=f"Best cells confirmed against gru, lstm; 0: off [{DEFAULT_CONFIRM}].")
+    ] = None,
+    confirm_repeats: Annotated[
+        int | None, Opt(help=f"Paired repeats of the confirmation [{DEFAULT_CONFIRM_REPEATS}].")
+    ] = None,
+    margin: Annotated[
+        float | None, Opt(help=f"Within 1 ± margin counts as equivalent [{DEFAULT_MARGIN}].")
+    ] = None,
 ) -> None:
-    """Search for cells: mutate, evaluate in parallel on Ray, store every result, rank."""
+    """Search for cells: mutate, evaluate in parallel on Ray, store every result, rank,
+    and confirm the best against the GRU and the LSTM."""
     given: dict[str, Any] = dict(
         searcher=searcher, preset=preset, budget=budget, trials=trials, space=space, seed=seed
     )
     given["repeats"] = repeats
+    given.update(
+        rungs=rungs, eta=eta, confirm=confirm, confirm_repeats=confirm_repeats, margin=margin
+    )
     given["name"] = name
     given["tasks"] = tasks and tuple(_tasks_or_fail(tasks))
     given["fixed"] = set_ and parse_assignments(set_, "--set")
@@ -85,9 +119,11 @@ def search_command(
     result = run(spec, resources, report=f"results/report-{spec.name}")
     if result is None:
         return
-    from archsearch.display import print_ranking
+    from archsearch.display import confirmation_table, print_ranking
 
     print_ranking(out, result.searcher)
+    if result.confirmation:
+        out.print(confirmation_table(result.confirmation))
     out.print(f"run {spec.name!r} in {result.url}; the same command resumes it", highlight=False)
     if result.report is not None:
         out.print(f"report: {result.report / 'report.html'} (and report.md)")

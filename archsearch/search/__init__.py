@@ -25,4 +25,31 @@ def make_searcher(name: str, **options: Any) -> Searcher:
     return SEARCHERS.get(name)(**options)
 
 
-__all__ = ["FIXED", "SEARCHERS", "FixedSearch", "Outcome", "Proposal", "Searcher", "make_searcher"]
+def searcher_for(config: Any) -> Searcher:
+    """The searcher a run spec describes (a ``RunSpec``, or its stored config as a dict, where
+    settings a run predates take their defaults): the driver, the spec's checks and ``show``
+    all make it here."""
+    get = config.get if isinstance(config, dict) else lambda key, default: getattr(config, key)
+    return make_searcher(
+        get("searcher", "jozefowicz"),
+        tasks=list(get("tasks", ())),
+        trials=get("trials", 1),
+        seed=get("seed", 0),
+        preset=get("preset", "quick"),
+        repeats=get("repeats", 1),
+        rungs=get("rungs", 1),
+        eta=get("eta", 3),
+        **get("searcher_options", {}),
+    )
+
+
+__all__ = [
+    "FIXED",
+    "SEARCHERS",
+    "FixedSearch",
+    "Outcome",
+    "Proposal",
+    "Searcher",
+    "make_searcher",
+    "searcher_for",
+]

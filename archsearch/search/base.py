@@ -8,6 +8,11 @@ hash, so no architecture is trained twice), the best metric per (cell, task),
 the reference cell's metrics, the score of each cell (minimum over the search
 tasks of the performance relative to the reference), and a JSON state that a
 driver stores after every outcome so a crashed search resumes exactly.
+
+Nothing a searcher does per outcome grows with the run: scores are kept ranked
+as outcomes arrive (``search/ranking.py``), and the state is kept in parts, a
+part per cell, so that a driver saves only the parts an outcome changed
+(``state_changes``).
 """
 
 from __future__ import annotations
@@ -21,7 +26,9 @@ from typing import Any, ClassVar
 
 from archsearch import zoo
 from archsearch.cell import Cell, parse_cell
+from archsearch.rungs import Rungs
 from archsearch.scoring import relative, score
+from archsearch.search.ranking import Ranking
 from tasks import directions as task_directions
 
 
@@ -40,6 +47,7 @@ class Proposal:
     mutations: tuple[str, ...] = ()
     repeat: int = 0  # which of the run's repeats (same settings and data, other init seeds)
     group: str = ""  # the key of repeat 0: the repeats of one evaluation share it
+    rung: int = 0  # the training length, archsearch.rungs (0: the cheapest)
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "mutations": list(self.mutations)}
@@ -70,6 +78,10 @@ class Entry:
     dropped: bool = False  # fell below the threshold on a task (the paper's cascade)
     # group -> the metrics of its repeats told so far (with repeats > 1, until all are in)
     partial: dict[str, list[float]] = field(default_factory=dict)
+    # Rungs (archsearch.rungs): "best" holds each task's metric at its highest rung told.
+    rung: dict[str, int] = field(default_factory=dict)  # task -> the rung "best" comes from
+    by_rung: dict[str, dict[str, float]] = field(default_factory=dict)  # str(rung) -> task -> best
+    asked_rung: int = 0  # the highest rung queued: promoted from every rung below it
 
 
 class Searcher(ABC):
@@ -87,12 +99,16 @@ class Searcher(ABC):
         seeds: Sequence[str] = ("lstm", "gru"),
         preset: str = "quick",
         repeats: int = 1,
+        rungs: int = 1,
+        eta: int = 3,
     ) -> None:
         """``seeds``: zoo cells evaluated first, beside the reference (the search's start);
         ``preset``: the budget the evaluations run at (its measured figures: tasks.measured);
         ``repeats``: every evaluation is trained this many times (the same settings and
         data, other initialisation seeds), and the searcher learns the mean of the repeats'
-        best metrics."""
+        best metrics; ``rungs``, ``eta``: candidates start at the cheapest of ``rungs``
+        training lengths and the best 1/``eta`` of each rung go on to the next
+        (``archsearch.rungs``); a cell is scored at the highest rung it has reached."""
         if not tasks:
             raise ValueError("a search needs at least one task")
         if trials < 1:
@@ -100,6 +116,7 @@ class Searcher(ABC):
         if repeats < 1:
             raise ValueError(f"repeats must be at least 1, not {repeats}")
         self.repeats = repeats
+        self.rungs = Rungs(rungs, eta)
         self.tasks = list(tasks)
         self.preset = preset
         self.trials = trials
@@ -114,6 +131,12 @@ class Searcher(ABC):
         self.pending: dict[str, Proposal] = {}  # asked, not yet told
         self.queue: list[Proposal] = []  # decided, not yet asked for
         self.counter = 0
+        self.scores = Ranking()  # every cell with a score, best first, kept up to date
+        self._order: dict[str, int] = {}  # each cell's position in ``cells`` (breaks ties)
+        self._complete: set[str] = set()  # the cells with an outcome on every task
+        self._changed: dict[str, None] = {}  # cells whose state changed since state_changes()
+        self._boards: dict[int, RungBoard] = {}  # rung -> its ranking, below the top rung
+        self._baseline_cells: set[str] = set()
 
     # -- the contract -------------------------------------------------------------
     def ask(self) -> Proposal | None:
@@ -130,6 +153,7 @@ class Searcher(ABC):
         """Learn from a finished evaluation (with repeats: once all of its repeats are in)."""
         self.pending.pop(proposal.key, None)
         entry = self.cells[proposal.cell_hash]
+        self.touch(proposal.cell_hash)
         metric = outcome.metric if outcome.metric is not None else math.nan
         if self.repeats > 1:
             told = entry.partial.setdefault(proposal.group or proposal.key, [])
@@ -142,11 +166,99 @@ class Searcher(ABC):
             # judged on its lucky seeds.
             metric = math.fsum(told) / len(told)
             outcome = Outcome(metric, 0)
-        old = entry.best.get(proposal.task)
-        if old is None or _better(metric, old, self.directions[proposal.task]):
-            entry.best[proposal.task] = metric
+        self._record(entry, proposal.task, proposal.rung, metric)
         entry.trials[proposal.task] = entry.trials.get(proposal.task, 0) + outcome.trials
+        self._rescore(proposal.cell_hash)
         self.learn(proposal, outcome)
+        self._promote(proposal.cell_hash, proposal.rung)
+
+    def _record(self, entry: Entry, task: str, rung: int, metric: float) -> None:
+        """Keep the best metric per (rung, task); ``best`` follows the highest rung."""
+        higher = self.directions[task]
+        at_rung = entry.by_rung.setdefault(str(rung), {})
+        if _better(metric, at_rung.get(task), higher):
+            at_rung[task] = metric
+        if rung >= entry.rung.get(task, 0):
+            entry.rung[task] = rung
+            entry.best[task] = at_rung.get(task, metric)
+
+    # -- rungs --------------------------------------------------------------------
+    def rung_score(self, digest: str, rung: int) -> float:
+        """The score at one rung, against the reference at that rung (NaN until known)."""
+        own = self.cells[digest].by_rung.get(str(rung), {})
+        ref = self.cells.get(self.reference)
+        reference = {} if ref is None else ref.by_rung.get(str(rung), {})
+        return score(
+            {
+                t: relative(own.get(t), reference.get(t), higher_is_better=self.directions[t])
+                for t in self.tasks
+            }
+        )
+
+    def highest_rung(self, digest: str) -> int:
+        """The highest rung at which the cell has an outcome on every task (-1: none)."""
+        entry = self.cells[digest]
+        done = [r for r in range(self.rungs.count) if self._complete_at(entry, r)]
+        return max(done, default=-1)
+
+    def _complete_at(self, entry: Entry, rung: int) -> bool:
+        return all(t in entry.by_rung.get(str(rung), {}) for t in self.tasks)
+
+    def _promote(self, digest: str, rung: int) -> None:
+        """After an outcome at ``rung``: promote what the rung's ranking now allows.
+
+        The baselines (the reference and the seed cells) go up every rung: the others are
+        scored against them there, and the confirmation compares against them at the top.
+        """
+        if rung >= self.rungs.top:
+            return
+        board = self._boards.setdefault(rung, RungBoard())
+        # The rung's ranking, kept up to date: an outcome of the reference changes every
+        # score at the rung; any other outcome, the cell's own.
+        for cell in board.complete if digest == self.reference else (digest,):
+            self._rank_at(cell, rung)
+        if not self._complete_at(self.cells[digest], rung):
+            return
+        if digest in self._baselines():
+            if self.cells[digest].asked_rung <= rung:
+                self._enqueue_rung(digest, rung + 1, purpose="reference")
+            return
+        # Rungs.promotable's rule: the best floor(n / eta) at the rung, n the cells ranked.
+        share = len(board.ranked) // self.rungs.eta
+        while (first := board.unpromoted.best()) and board.ranked.rank(first[0]) < share:
+            board.unpromoted.remove(first[0])
+            self._enqueue_rung(first[0], rung + 1, purpose="promotion")
+
+    def _rank_at(self, digest: str, rung: int) -> None:
+        """Rank a cell at ``rung`` by its score there, if it competes there (complete at the
+        rung, neither a baseline nor dropped); unpromoted too if not asked higher yet."""
+        board, entry = self._boards.setdefault(rung, RungBoard()), self.cells[digest]
+        complete = self._complete_at(entry, rung)
+        if complete:
+            board.complete.add(digest)
+        competes = complete and not entry.dropped and digest not in self._baselines()
+        score = self.rung_score(digest, rung) if competes else math.nan
+        board.ranked.set(digest, score, self._order[digest])
+        board.unpromoted.set(
+            digest, score if entry.asked_rung <= rung else math.nan, self._order[digest]
+        )
+
+    def drop(self, digest: str) -> None:
+        """Take a cell out of the running (the paper's cascade): it is ranked at no rung."""
+        self.cells[digest].dropped = True
+        self.touch(digest)
+        for rung in self._boards:
+            self._rank_at(digest, rung)
+
+    def _baselines(self) -> set[str]:
+        """The reference and the seed cells (kept as cells are added)."""
+        return self._baseline_cells
+
+    def _enqueue_rung(self, digest: str, rung: int, *, purpose: str) -> None:
+        self.cells[digest].asked_rung = rung
+        # Ahead of new candidates (as a cascade's next task is): they decide the ranking.
+        for task in reversed(self.tasks):
+            self.enqueue(digest, task, purpose=purpose, rung=rung, front=True)
 
     @abstractmethod
     def propose(self) -> None:
@@ -177,7 +289,16 @@ class Searcher(ABC):
         digest = cell.canonical_hash()
         if digest not in self.cells:
             self.cells[digest] = Entry(cell.to_text(), cell.name, parent, list(mutations))
+            self._order[digest] = len(self._order)
+            self.touch(digest)
+            if digest == self.reference or (parent is None and cell.name in self.seed_names):
+                self._baseline_cells.add(digest)
         return digest
+
+    def touch(self, digest: str) -> None:
+        """Note that cell ``digest``'s entry changed, so that its state part is saved again
+        (``state_changes``). Whatever changes an entry calls it; ``tell`` and ``enqueue`` do."""
+        self._changed[digest] = None
 
     def enqueue(
         self,
@@ -188,10 +309,12 @@ class Searcher(ABC):
         trials: int | None = None,
         seed: int | None = None,
         front: bool = False,
+        rung: int = 0,
     ) -> Proposal:
         """Queue an evaluation of a cell on a task (``front``: ahead of the queue):
         ``self.repeats`` proposals, one per repeat, sharing a group; returns the first."""
         entry = self.cells[digest]
+        self.touch(digest)  # what queues an evaluation may have marked the entry (a rung)
         proposals = []
         for repeat in range(self.repeats):
             self.counter += 1
@@ -209,6 +332,7 @@ class Searcher(ABC):
                     mutations=tuple(entry.mutations),
                     repeat=repeat,
                     group=proposals[0].key if proposals else key,
+                    rung=rung,
                 )
             )
         if front:
@@ -221,13 +345,17 @@ class Searcher(ABC):
         return parse_cell(self.cells[digest].text)
 
     def relative(self, digest: str, task: str) -> float:
-        """Performance of a cell relative to the reference on one task (NaN if unknown)."""
+        """Performance of a cell relative to the reference on one task (NaN if unknown), at
+        the highest rung where both have an outcome on it."""
         if task not in self.directions:
             return math.nan
         ref = self.cells.get(self.reference)
-        metric = self.cells[digest].best.get(task)
-        reference = None if ref is None else ref.best.get(task)
-        return relative(metric, reference, higher_is_better=self.directions[task])
+        own = self.cells[digest].by_rung
+        for rung in sorted(own, key=int, reverse=True):
+            reference = None if ref is None else ref.by_rung.get(rung, {}).get(task)
+            if task in own[rung] and reference is not None:
+                return relative(own[rung][task], reference, higher_is_better=self.directions[task])
+        return math.nan
 
     def relatives(self, digest: str) -> dict[str, float]:
         return {task: self.relative(digest, task) for task in self.tasks}
@@ -237,31 +365,86 @@ class Searcher(ABC):
         return score(self.relatives(digest))
 
     def ranking(self) -> list[tuple[str, float]]:
-        """(hash, score) of every cell with a score, best first."""
-        scored = [(d, self.score(d)) for d in self.cells]
-        return sorted(((d, s) for d, s in scored if not math.isnan(s)), key=lambda x: -x[1])
+        """(hash, score) of every cell with a score, best first (ties: the older first)."""
+        return list(self.scores)
+
+    def leader(self) -> tuple[str, float] | None:
+        """(hash, score) of the best cell so far; None before any cell has a score."""
+        return self.scores.best()
+
+    def affected(self, digest: str) -> Sequence[str] | set[str]:
+        """The cells whose score an outcome of ``digest`` may change: a score depends on the
+        cell's own outcomes and the reference's, so an outcome of the reference changes
+        every complete cell's (the reference is told a few times in a run, at its start and
+        when it is re-evaluated: only then is this more than one cell)."""
+        return self._complete if digest == self.reference else (digest,)
+
+    def _rescore(self, digest: str) -> None:
+        """Keep ``scores`` up to date after an outcome of ``digest``."""
+        if self.complete(digest):
+            self._complete.add(digest)
+        for cell in self.affected(digest):
+            self.scores.set(cell, self.score(cell), self._order[cell])
+
+    def order(self, digest: str) -> int:
+        """The cell's position among ``cells`` (the older first): how rankings break ties."""
+        return self._order[digest]
 
     # -- state ------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        """Everything needed to continue the search, as JSON-able data."""
+        """Everything needed to continue the search, as JSON-able parts: a part per cell
+        (``CELL_PART`` and its hash) and a few for the rest."""
+        cells = {CELL_PART + d: asdict(e) for d, e in self.cells.items()}
+        return {**self._common_state(), **cells}
+
+    def state_changes(self) -> dict[str, Any]:
+        """The parts of ``state_dict()`` that changed since the last call (the cells told,
+        added, queued or dropped, and the few parts for the rest): what a driver saves
+        with each commit. Call it once per commit: it forgets what it returned."""
+        cells = {CELL_PART + d: asdict(self.cells[d]) for d in self._changed}
+        self._changed = {}
+        return {**self._common_state(), **cells}
+
+    def _common_state(self) -> dict[str, Any]:
+        """The parts besides the cells: each is small, whatever the run's length."""
         version, internal, gauss = self.rng.getstate()
         return {
             "searcher": self.name,
             "rng": [version, list(internal), gauss],
             "counter": self.counter,
-            "cells": {d: asdict(e) for d, e in self.cells.items()},
             "pending": [p.to_dict() for p in self.pending.values()],
             "queue": [p.to_dict() for p in self.queue],
             "extra": self.extra_state(),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue from ``state``: a ``state_dict()``, the parts a store saved, or a whole
+        state as a store saved it before parts (its cells under "cells")."""
         if state.get("searcher") != self.name:
             raise ValueError(f"state of searcher {state.get('searcher')!r}, not {self.name!r}")
         version, internal, gauss = state["rng"]
         self.rng.setstate((version, tuple(internal), gauss))
         self.counter = state["counter"]
-        self.cells = {d: Entry(**e) for d, e in state["cells"].items()}
+        cells = dict(state.get("cells", {}))
+        cells.update((k[len(CELL_PART) :], v) for k, v in state.items() if k.startswith(CELL_PART))
+        self.cells = {d: _entry(e) for d, e in cells.items()}
+        self._order = {d: i for i, d in enumerate(self.cells)}
+        # A whole state is saved again in parts at the next commit.
+        self._changed = dict.fromkeys(self.cells) if "cells" in state else {}
+        self._complete = {d for d in self.cells if self.complete(d)}
+        self.scores.clear()
+        for digest in self._complete:
+            self.scores.set(digest, self.score(digest), self._order[digest])
+        self._baseline_cells = {
+            d
+            for d, e in self.cells.items()
+            if d == self.reference or (e.parent is None and e.name in self.seed_names)
+        }
+        self._boards = {}
+        for rung in range(self.rungs.top):
+            for digest, entry in self.cells.items():
+                if self._complete_at(entry, rung):
+                    self._rank_at(digest, rung)
         # What was in flight when the state was saved is asked again first.
         self.queue = [Proposal.from_dict(p) for p in state["pending"] + state["queue"]]
         self.pending = {}
@@ -272,6 +455,30 @@ class Searcher(ABC):
 
     def load_extra_state(self, extra: dict[str, Any]) -> None:
         pass
+
+
+CELL_PART = "cell:"  # the state part of a cell is named "cell:" and its hash
+
+
+@dataclass
+class RungBoard:
+    """The cells that compete at one rung, by their score there, kept up to date: all of
+    them (``ranked``), and those not promoted yet (``unpromoted``); ``complete``: every
+    cell with an outcome on each task at the rung (an outcome of the reference rescores
+    them)."""
+
+    ranked: Ranking = field(default_factory=Ranking)
+    unpromoted: Ranking = field(default_factory=Ranking)
+    complete: set[str] = field(default_factory=set)
+
+
+def _entry(data: dict[str, Any]) -> Entry:
+    """An entry from its state; one saved before rungs existed had every outcome at rung 0."""
+    entry = Entry(**data)
+    if entry.best and not entry.by_rung:
+        entry.by_rung = {"0": {t: m for t, m in entry.best.items() if m is not None}}
+        entry.rung = {t: 0 for t in entry.best}
+    return entry
 
 
 def _better(value: float, best: float | None, higher_is_better: bool) -> bool:

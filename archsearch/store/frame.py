@@ -27,11 +27,13 @@ COLUMNS = [
     *_FROM_TRIALS,
     "parent",  # hash of the cell it was mutated from
     "repeat",  # which repeat of its evaluation (0 without repeats): same settings, other seeds
+    "rung",  # its training length (archsearch.rungs; 0: the cheapest, or the only one)
+    "purpose",  # reference, candidate, reeval, promotion or confirm
     "higher_is_better",  # the task's direction (task registry); <NA> for an unknown task
 ]
 # Then params_<name> for each hyperparameter, metrics_<name> for each extra metric.
 
-_INTS = ["trial", "steps", "n_params", "seed", "repeat"]  # nullable integers stay integers
+_INTS = ["trial", "steps", "n_params", "seed", "repeat", "rung"]  # nullable integers stay integers
 _FLOATS = ["metric_valid", "metric_test", "seconds"]
 _TIMES = ["started_at", "finished_at"]
 
@@ -67,7 +69,10 @@ def load_results(url: str | None = None, run: str | None = None) -> pd.DataFrame
     records = []
     for row in rows:
         params, metrics = row.pop("params"), row.pop("metrics")
-        row["repeat"] = row.pop("meta").get("repeat", 0)
+        meta = row.pop("meta")
+        row["repeat"] = meta.get("repeat", 0)
+        row["rung"] = meta.get("rung", 0)
+        row["purpose"] = meta.get("purpose", "")
         row.update({f"params_{name}": value for name, value in params.items()})
         row.update({f"metrics_{name}": value for name, value in metrics.items()})
         records.append(row)

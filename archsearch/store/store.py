@@ -14,6 +14,7 @@ in commit order with ``finished()``. Anyone may read at any time.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -289,6 +290,7 @@ class RunHandle:
         self.store, self.id, self.name, self.config = store, run_id, name, config
         self.driver, self.resumed = driver, resumed
         self.closed = False
+        self._renewed = time.monotonic()  # when this driver last renewed its heartbeat
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"held by {self.driver.owner}"
@@ -301,10 +303,20 @@ class RunHandle:
         self.close()
 
     def heartbeat(self) -> None:
-        """Tell other drivers this one is alive; raises RunLockedError if the lock was taken."""
+        """Tell other drivers this one is alive; raises RunLockedError if the lock was taken.
+
+        Within ``lock.RENEW_S`` of this handle's last renewal (``record`` renews too) it
+        only checks that the lock is still its own: a renewal is a write, and on SQLite a
+        disk sync, which a driver calling this after every evaluation would pay each time."""
         self._check_open()
+        if time.monotonic() - self._renewed < lock.RENEW_S:
+            self.store._check_file()
+            with self.store.engine.connect() as conn:
+                lock.check(conn, self.id, self.name, self.driver, lease=self.store.lease)
+            return
         with self.store._write() as conn:
             lock.refresh(conn, self.id, self.name, self.driver, lease=self.store.lease)
+        self._renewed = time.monotonic()
 
     def close(self, *, ending: str | None = None) -> None:
         """Free the run's lock (if still ours); ``ending`` ("finished" or "interrupted")
@@ -352,6 +364,7 @@ class RunHandle:
             if conn.execute(select(db.cells.c.hash).where(db.cells.c.hash == cell)).first() is None:
                 raise StoreError(f"cell {cell!r} is not in the store; put_cell() it first")
             values = dict(run_id=self.id, key=key, cell=cell, task=task, meta=dict(meta or {}))
+            self._renewed = time.monotonic()  # (if this transaction fails, the next renews)
             inserted = conn.execute(insert(db.evaluations).values(**values, committed_at=now()))
             evaluation_id = inserted.inserted_primary_key[0]
             conn.execute(insert(db.trials), [{"evaluation_id": evaluation_id, **r} for r in rows])
@@ -376,32 +389,38 @@ class RunHandle:
 
     def finished(self) -> list[StoredEvaluation]:
         """This run's finished evaluations, in the order they were committed."""
-        with self.store.engine.connect() as conn:
-            done = conn.execute(
-                select(db.evaluations)
-                .where(db.evaluations.c.run_id == self.id)
-                .order_by(db.evaluations.c.id)
-            ).all()
-            rows = conn.execute(
-                select(db.trials)
-                .join(db.evaluations)
-                .where(db.evaluations.c.run_id == self.id)
-                .order_by(db.trials.c.evaluation_id, db.trials.c.trial)
-            ).all()
-        by_evaluation: dict[int, list[dict[str, Any]]] = {}  # (any committed between reads: unused)
-        for row in rows:
-            trial = {field: getattr(row, field) for field in TRIAL_FIELDS}
-            by_evaluation.setdefault(row.evaluation_id, []).append(trial)
-        return [
-            StoredEvaluation(
-                e.id, e.key, e.cell, e.task, e.meta, by_evaluation.get(e.id, []), e.committed_at
-            )
-            for e in done
-        ]
+        return finished_evaluations(self.store, self.id)
 
     def _check_open(self) -> None:
         if self.closed:
             raise StoreError(f"run {self.name!r} was closed here; open_run() it again to write")
+
+
+def finished_evaluations(store: Store, run_id: int) -> list[StoredEvaluation]:
+    """The finished evaluations of run ``run_id`` (``Store.run_id``), in commit order; reads
+    only, so it serves a run being written elsewhere too."""
+    with store.engine.connect() as conn:
+        done = conn.execute(
+            select(db.evaluations)
+            .where(db.evaluations.c.run_id == run_id)
+            .order_by(db.evaluations.c.id)
+        ).all()
+        rows = conn.execute(
+            select(db.trials)
+            .join(db.evaluations)
+            .where(db.evaluations.c.run_id == run_id)
+            .order_by(db.trials.c.evaluation_id, db.trials.c.trial)
+        ).all()
+    by_evaluation: dict[int, list[dict[str, Any]]] = {}  # (any committed between reads: unused)
+    for row in rows:
+        trial = {field: getattr(row, field) for field in TRIAL_FIELDS}
+        by_evaluation.setdefault(row.evaluation_id, []).append(trial)
+    return [
+        StoredEvaluation(
+            e.id, e.key, e.cell, e.task, e.meta, by_evaluation.get(e.id, []), e.committed_at
+        )
+        for e in done
+    ]
 
 
 def ending_key(run_id: int) -> str:
