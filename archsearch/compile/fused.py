@@ -15,11 +15,12 @@ with ``L = W_x x + W_h h + b`` each its own ``linear`` (``Lnx`` of x alone,
 ``Lnh`` of h alone). Such a layer stacks its weights in torch's gate order at
 every call, so they stay the layer's own parameters in source order, and calls
 ``torch.lstm`` / ``torch.gru`` on every device: oneDNN's fused LSTM on CPU,
-torch's own GRU on CPU, cuDNN on CUDA. Such a layer is then exactly as fast as
-``torch.nn.LSTM`` / ``torch.nn.GRU``, and as exact: the tests compare it with
-the eager backend, forward and gradients (``scripts/bench_cells.py`` measures
-it against the generated loop). ``compile_cell(..., fused=False)`` keeps the
-generated loop.
+torch's own GRU on CPU, cuDNN on CUDA: such a layer runs at
+``torch.nn.LSTM``'s / ``torch.nn.GRU``'s speed (the weights' ``cat`` aside;
+``scripts/bench_cells.py`` measures it beside torch's and beside the generated
+loop) and gives their results: the tests compare it with the eager backend
+and the generated loop, forward and gradients. ``compile_cell(..., fused=False)``
+keeps the generated loop.
 """
 
 from __future__ import annotations
