@@ -46,10 +46,14 @@ DEFAULT_PRESET = "quick"  # trains in seconds to a minute per trial on a CPU
 DEFAULT_SPACE = "adam"
 # The whole run, confirmation included: the search stops proposing in time to confirm.
 DEFAULT_BUDGET = "13m"
-# Successive halving (archsearch.rungs): two rungs, the cheaper a third of the preset, so
-# a laptop's main job sees several times more candidates than it could train in full.
+# Successive halving (archsearch.rungs): two rungs, each three times the one below, so a
+# laptop's main job sees several times more candidates than it could train in full.
 DEFAULT_RUNGS = 2
 DEFAULT_ETA = 3  # Optuna's HyperbandPruner; Ray Tune's ASHA takes 4
+# The top rung trains a third of the preset: confirming three cells at quick on the three
+# default tasks twice takes 10 minutes of a 2-core laptop (tasks/measured.py), more than
+# the main job has; at a third it takes about 4. --top-share 1 confirms at the preset.
+DEFAULT_TOP_SHARE = 1 / 3
 # Confirmation (archsearch.confirm): the best cell against both baselines, paired repeats.
 DEFAULT_CONFIRM = 1
 DEFAULT_CONFIRM_REPEATS = 2  # the fewest that give an interval; verdicts say what more needs
@@ -82,8 +86,9 @@ class RunSpec:
     # (a fixed list of cells ends by itself).
     budget: str = DEFAULT_BUDGET
     seed: int = 0  # of the searcher, the sampling and the data
-    rungs: int = DEFAULT_RUNGS  # training lengths; the top one is the preset (1: no rungs)
+    rungs: int = DEFAULT_RUNGS  # training lengths (1: no rungs)
     eta: int = DEFAULT_ETA  # each rung trains eta times longer; its best 1/eta go up
+    top_share: float = DEFAULT_TOP_SHARE  # of the preset's steps, at the top rung
     confirm: int = DEFAULT_CONFIRM  # best cells trained again against the baselines (0: none)
     confirm_repeats: int = DEFAULT_CONFIRM_REPEATS  # paired repeats of the confirmation
     margin: float = DEFAULT_MARGIN  # relative performance within 1 ± margin: equivalent
@@ -105,7 +110,7 @@ class RunSpec:
 
     @property
     def rung_plan(self) -> Rungs:
-        return Rungs(self.rungs, self.eta)
+        return Rungs(self.rungs, self.eta, self.top_share)
 
     # -- identity and storage ---------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

@@ -40,6 +40,7 @@ def check(spec: RunSpec) -> dict[str, Any]:
     _integer(spec, "repeats", 1)
     _integer(spec, "rungs", 1)
     _integer(spec, "eta", 2)
+    spec.rung_plan.fraction(0)  # Rungs checks top_share
     _integer(spec, "confirm", 0)
     _integer(spec, "confirm_repeats", 2)
     if isinstance(spec.margin, bool) or not (
@@ -60,7 +61,7 @@ def check(spec: RunSpec) -> dict[str, Any]:
     if spec.searcher == "fixed":
         # A fixed list of cells (a finding, a comparison) is trained in full and judged by
         # its own analysis: no rungs to climb, nothing to confirm.
-        normal.update(rungs=1, confirm=0)
+        normal.update(rungs=1, top_share=1.0, confirm=0)
     return normal
 
 

@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 # The rung drill's search: two rungs and a confirmation of its best cell (two repeats).
-RUNGS = {"rungs": 2, "confirm": 1, "confirm_repeats": 2}
+RUNGS = {"rungs": 2, "top_share": 1.0, "confirm": 1, "confirm_repeats": 2}
 
 
 def tiny_spec(evaluations: int, **extra) -> RunSpec:

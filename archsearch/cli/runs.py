@@ -23,6 +23,7 @@ from archsearch.spec import (
     DEFAULT_MARGIN,
     DEFAULT_RUNGS,
     DEFAULT_TASKS,
+    DEFAULT_TOP_SHARE,
     Resources,
     RunSpec,
 )
@@ -72,11 +73,12 @@ def search_command(
     storage: Annotated[str | None, Opt(help="SQLAlchemy URL of the store.")] = None,
     address: Annotated[str | None, Opt(help="Ray cluster address (or RAY_ADDRESS).")] = None,
     in_process: Annotated[bool, Opt("--in-process", help="No Ray: one at a time, here.")] = False,
-    rungs: Annotated[
-        int | None, Opt(help=f"Training lengths; the top is the preset [{DEFAULT_RUNGS}].")
-    ] = None,
+    rungs: Annotated[int | None, Opt(help=f"Training lengths [{DEFAULT_RUNGS}].")] = None,
     eta: Annotated[
         int | None, Opt(help=f"Each rung eta times longer; best 1/eta go up [{DEFAULT_ETA}].")
+    ] = None,
+    top_share: Annotated[
+        float | None, Opt(help=f"The top rung's share of the preset [{DEFAULT_TOP_SHARE:.3g}].")
     ] = None,
     confirm: Annotated[
         int | None, Opt(help=f"Best cells confirmed against gru, lstm; 0: off [{DEFAULT_CONFIRM}].")
@@ -95,7 +97,12 @@ def search_command(
     )
     given["repeats"] = repeats
     given.update(
-        rungs=rungs, eta=eta, confirm=confirm, confirm_repeats=confirm_repeats, margin=margin
+        rungs=rungs,
+        eta=eta,
+        top_share=top_share,
+        confirm=confirm,
+        confirm_repeats=confirm_repeats,
+        margin=margin,
     )
     given["name"] = name
     given["tasks"] = tasks and tuple(_tasks_or_fail(tasks))

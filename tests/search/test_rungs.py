@@ -20,6 +20,7 @@ from archsearch.rungs import Rungs
 from archsearch.search import searcher_for
 from archsearch.search.base import Outcome
 from archsearch.store import load_results
+from tasks import task_config
 
 ROOT = Path(__file__).parents[2]
 TASKS = ("arith", "ptb")
@@ -51,6 +52,7 @@ def spec(name: str = "rungs", **changes) -> RunSpec:
         budget="60",
         rungs=2,
         eta=3,
+        top_share=1.0,
         confirm=2,
         confirm_repeats=3,
         searcher_options={"threshold": 0.0, "reeval_probability": 0.0},
@@ -61,16 +63,20 @@ def spec(name: str = "rungs", **changes) -> RunSpec:
 def test_a_rung_trains_eta_times_shorter_than_the_next():
     rungs = Rungs(3, 3)
     assert [rungs.fraction(r) for r in range(3)] == [1 / 9, 1 / 3, 1]
+    assert Rungs(2, 3, 1 / 3).fraction(1) == pytest.approx(1 / 3)
+    assert Rungs(2, 3, 1 / 3).knobs("arith", "quick", {}, 1)["train_steps"] == round(
+        task_config("arith", preset="quick").train_steps / 3
+    )
     top = rungs.knobs("arith", "quick", {}, 2)
     low = rungs.knobs("arith", "quick", {}, 0)
     assert top == {}
-    from tasks import task_config
-
     full = task_config("arith", preset="quick")
     assert low["train_steps"] == round(full.train_steps / 9)
     assert low["eval_every"] == max(1, round(full.eval_every / 9))
     with pytest.raises(ValueError, match="eta"):
         Rungs(2, 1)
+    with pytest.raises(ValueError, match="top_share"):
+        RunSpec(top_share=0)
 
 
 def test_the_best_third_of_a_rung_is_promoted_and_the_baselines_always():
