@@ -231,3 +231,17 @@ def test_sigkill_with_rungs_and_confirmation_then_resume_loses_and_repeats_nothi
     counts = confirmed.groupby(["cell", "task"]).size()
     assert len(counts) == 3 * 2 and (counts == 2).all()  # best cell + 2 baselines, 2 repeats
     assert not math.isnan(frame["metric_valid"].astype(float).mean())
+
+
+def test_the_winners_curse_compares_rung_0_with_the_top_rung_and_the_confirmation(tmp_path):
+    from archsearch.analysis.winners_curse import describe, winners_curse
+
+    url = f"sqlite:///{tmp_path}/s.db"
+    launch(spec(confirm=5), Resources(storage=url, in_process=True), evaluate=stand_in)
+    result = winners_curse(url, "rungs", k=5)
+    assert result.candidates >= 10 and len(result.top_at_rung0) == 5
+    top, confirmed = result.stages
+    # The stand-in's quality is the cell's own: the rankings agree, up to its small noise.
+    assert top.spearman > 0.8 and confirmed.cells == 5
+    assert 0 <= confirmed.stayed <= confirmed.of <= 5
+    assert "Spearman" in describe(result)
