@@ -45,6 +45,7 @@ import numpy as np
 
 from tasks.base import SPLITS, TaskConfig, TaskError, _check
 from tasks.cache import cache_path, load_arrays, save_arrays
+from tasks.kern import Unsupported, kern_notes
 from tasks.padded import PaddedSet, PaddedTask
 from tasks.scoring import BernoulliSteps
 
@@ -154,20 +155,41 @@ def parse_roll(piece: str, grid: float, *, whole_file: bool = False) -> np.ndarr
 
     ``whole_file``: parse the piece's ABC file once for all its tunes (cached), which is
     quicker when many of its tunes are wanted; otherwise only the one tune is parsed.
+    A plain kern file is read by ``tasks.kern`` (the same notes, without music21's score).
     """
     path, _, number = piece.partition("#")
+    if path.endswith(".krn"):
+        try:
+            notes = kern_notes(str(_corpus_root() / path))
+            return roll_of_notes(((float(on), float(on + ql), (midi,)) for on, ql, midi in notes),
+                                 grid)  # fmt: skip
+        except Unsupported:
+            pass
     return roll_of(_tunes(path)[number] if number and whole_file else _parse(path, number), grid)
 
 
 def roll_of(score, grid: float) -> np.ndarray:
-    """[T, 88] uint8 roll of a parsed score sampled every ``grid`` quarter lengths."""
+    """[T, 88] uint8 roll of a parsed music21 score sampled every ``grid`` quarter lengths."""
+    notes = (
+        (
+            float(n.offset),
+            float(n.offset + n.quarterLength),
+            [p.midi for p in getattr(n, "pitches", ())],
+        )
+        for n in score.flatten().notes
+    )
+    return roll_of_notes(notes, grid)
+
+
+def roll_of_notes(notes, grid: float) -> np.ndarray:
+    """[T, 88] uint8 roll of (start, end, MIDI pitches) notes sampled every ``grid``: a note
+    sounds at the points ``start <= t * grid < end``."""
     spans = []  # (first step, end step, key)
-    for note in score.flatten().notes:
-        start, end = float(note.offset), float(note.offset + note.quarterLength)
+    for start, end, pitches in notes:
         first, stop = int(np.ceil(start / grid - 1e-6)), int(np.ceil(end / grid - 1e-6))
-        for pitch in getattr(note, "pitches", ()):
-            if stop > first and LOWEST <= pitch.midi < LOWEST + KEYS:
-                spans.append((first, stop, pitch.midi - LOWEST))
+        for midi in pitches:
+            if stop > first and LOWEST <= midi < LOWEST + KEYS:
+                spans.append((first, stop, midi - LOWEST))
     if not spans:
         raise ValueError("no notes on the piano keys")
     roll = np.zeros((max(s[1] for s in spans), KEYS), dtype=np.uint8)

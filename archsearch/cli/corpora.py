@@ -97,7 +97,8 @@ def tasks_command(
         print(json.dumps(described, indent=2))
         return
     table = Table(title=f"tasks ({preset} preset): sequences/steps per split")
-    table.add_column("name", overflow="fold")  # a path is folded, not cut
+    longest = max((len(d["name"]) for d in described), default=4)
+    table.add_column("name", overflow="fold", min_width=min(longest, 12))  # a path folds
     for column in ("metric", "inputs", "train", "valid", "test"):
         table.add_column(column, no_wrap=True, justify="right")
     unbuilt = False
@@ -117,7 +118,8 @@ def _inputs(described: dict) -> str:
     if "vocab" in described:
         return f"vocab {described['vocab']}"
     if "features" in described:
-        return f"{described['features']} features"
+        count = described["features"]
+        return f"{count} feature{'s' * (count != 1)}"
     return f"{described.get('keys', '?')} keys"
 
 
