@@ -27,6 +27,7 @@ import math
 from typing import Any
 
 from archsearch.search.base import Outcome, Proposal, Searcher
+from archsearch.search.ranking import Ranking
 from archsearch.space import mutate
 from tasks.measured import noise_margin
 
@@ -50,6 +51,9 @@ class JozefowiczSearch(Searcher):
         self.reeval_probability = reeval_probability
         self.reeval_trials = reeval_trials or 2 * self.trials
         self.members: list[str] = []
+        # The cells the list is chosen from (complete, kept, scored), ranked as outcomes
+        # arrive: the list is its first list_size, read without sorting every cell.
+        self.candidates = Ranking()
         self.waiting: list[tuple[str, str]] = []  # (cell, task) outcomes awaiting the reference
         self.reevals = 0
 
@@ -82,7 +86,14 @@ class JozefowiczSearch(Searcher):
                 self._advance(digest, task)
         if proposal.purpose == "candidate":
             self._advance(proposal.cell_hash, proposal.task)
+        for digest in self.affected(proposal.cell_hash):
+            self._rank(digest)
         self._update_list()
+
+    def _rank(self, digest: str) -> None:
+        dropped = self.cells[digest].dropped
+        score = math.nan if dropped else self.scores.score(digest)
+        self.candidates.set(digest, score, self.order(digest))
 
     def _advance(self, digest: str, task: str) -> None:
         """After a candidate's task: drop it, send it on, or wait for the reference."""
@@ -92,7 +103,8 @@ class JozefowiczSearch(Searcher):
             self.waiting.append((digest, task))
             return
         if math.isnan(rel) or rel < self.thresholds[task]:
-            self.cells[digest].dropped = True
+            self.drop(digest)
+            self.candidates.remove(digest)
             return
         position = self.tasks.index(task)
         if position + 1 < len(self.tasks):
@@ -100,14 +112,11 @@ class JozefowiczSearch(Searcher):
             self.enqueue(digest, self.tasks[position + 1], purpose="candidate", front=True)
 
     def _update_list(self) -> None:
-        complete = [
-            d
-            for d in self.cells
-            if not self.cells[d].dropped and self.complete(d) and not math.isnan(self.score(d))
-        ]
-        best = sorted(complete, key=lambda d: -self.score(d))[: self.list_size]
+        best = [digest for digest, _ in self.candidates.first(self.list_size)]
         # Seed cells stay until they are scored (they are the list's start).
-        unscored_seeds = [d for d in self.members if d not in complete and not self.complete(d)]
+        unscored_seeds = [
+            d for d in self.members if d not in self.candidates and not self.complete(d)
+        ]
         self.members = best + [d for d in unscored_seeds if d not in best]
 
     def extra_state(self) -> dict[str, Any]:
@@ -117,3 +126,6 @@ class JozefowiczSearch(Searcher):
         self.members = list(extra["members"])
         self.waiting = [tuple(w) for w in extra["waiting"]]
         self.reevals = extra["reevals"]
+        self.candidates.clear()
+        for digest, _ in self.scores:
+            self._rank(digest)

@@ -11,6 +11,7 @@ first, and parts saved since replace its own.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,12 +29,18 @@ def save_parts(conn: Connection, run_id: int, parts: Mapping[str, Any]) -> None:
     the saved part of that name."""
     if not parts:
         return
-    upsert = _INSERT[conn.dialect.name](db.run_state)
-    upsert = upsert.on_conflict_do_update(
+    rows = [{"run_id": run_id, "part": k, "value": v} for k, v in parts.items()]
+    conn.execute(_upsert(conn.dialect.name), rows)
+
+
+@functools.cache
+def _upsert(dialect: str):
+    """The upsert statement, made once per dialect (making it costs more than running it)."""
+    upsert = _INSERT[dialect](db.run_state)
+    return upsert.on_conflict_do_update(
         index_elements=[db.run_state.c.run_id, db.run_state.c.part],
         set_={"value": upsert.excluded.value},
     )
-    conn.execute(upsert, [{"run_id": run_id, "part": k, "value": v} for k, v in parts.items()])
 
 
 def load_parts(conn: Connection, run_id: int, *, schema: int) -> dict[str, Any] | None:
