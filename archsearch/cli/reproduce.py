@@ -114,6 +114,11 @@ def finding_specs(
         seed=seed,
         budget="none",
         fixed={"layers": 1},  # one layer: the cells differ, not the depth (as in the study)
+        # Every evaluation trains the whole preset, and the repeats are the finding's own:
+        # no rungs (a search's cheap first look) and no confirmation stage.
+        rungs=1,
+        top_share=1.0,
+        confirm=0,
         **({} if space is None else {"space": space}),
     )
     return [

@@ -121,6 +121,16 @@ def test_reproduce_rejects_a_bad_finding_in_one_line():
     assert bad_repeats.exit_code == 2
 
 
+def test_a_finding_trains_the_whole_preset_without_rungs_or_confirmation():
+    from archsearch.cli.reproduce import finding_specs
+
+    specs = finding_specs("2", "quick", None, 2, None, 0)
+    assert [s.seed for s in specs] == [0, 1, 2, 3]  # the finding's default repeats
+    for spec in specs:
+        assert spec.rung_plan.count == 1 and spec.rung_plan.fraction(0) == 1
+        assert spec.confirm == 0
+
+
 def test_reproduce_finding_4_end_to_end_at_smoke(tmp_path):
     url = f"sqlite:///{tmp_path}/f.db"
     args = ["reproduce", "4", "--preset", "smoke", "--repeats", "2", "--trials", "1"]
