@@ -299,20 +299,32 @@ def gen_backward(nm: Names) -> list[str]:
             lines.append(f"    GS{nodes[n].param} = torch.zeros(T, B, H, {OPTS})")
     lines += [f"    DSC{j} = torch.zeros_like(sc{j})" for j in back.after]
     lines += [f"    d_s{i} = dfinal[{i}]" for i in range(n_states)]
+    return lines + chunked_loop(nm, back) + results(nm, back)
+
+
+def chunked_loop(nm: Names, back: _Back) -> list[str]:
+    """The steps backwards, a chunk of ``CHUNK`` at a time: the chunk's views of the saved
+    buffers, its factors multiplied out, its steps, its scale gradients summed."""
     # Jacobians first: the products (K*) read them; then the KG buffers, which read both
     order = sorted(back.pre, key=lambda n: not n.startswith("J"))
     pre = [f"{name} = {back.pre[name]}" for name in order] + back.pre_fill
     after = [f"DSC{j}.add_({expr})" for j, expr in back.after.items()]
-    lines.append(f"    for c in range((T + {CHUNK} - 1) // {CHUNK} - 1, -1, -1):  # last first")
-    lines.append(f"        t0 = c * {CHUNK}")
-    lines.append(f"        TC = min({CHUNK}, T - t0)")
+    lines = [
+        f"    for c in range((T + {CHUNK} - 1) // {CHUNK} - 1, -1, -1):  # last first",
+        f"        t0 = c * {CHUNK}",
+        f"        TC = min({CHUNK}, T - t0)",
+    ]
     lines += [f"        {view}" for view in chunk_views(nm, "\n".join(pre + back.lines + after))]
     lines += [f"        {line}" for line in pre]
     lines.append("        for tc in range(TC - 1, -1, -1):")
     lines.append("            t = t0 + tc")
     lines += [f"            {line}" for line in back.lines]
-    lines += [f"        {line}" for line in after]
+    return lines + [f"        {line}" for line in after]
 
+
+def results(nm: Names, back: _Back) -> list[str]:
+    """The return: gradients of P, S, the initial states, W (one product each) and sc."""
+    g = nm.g
     dws = []
     for grp in g.groups:
         k = grp.index
@@ -322,12 +334,10 @@ def gen_backward(nm: Names) -> list[str]:
     dsc = [f"DSC{j}" if j in back.after else f"torch.zeros_like(sc{j})" for j in range(g.n_scales)]
     dp = [f"DG{k}" for k in range(len(g.groups))]
     ds = [f"dS{j}" for j in range(len(nm.step_static))]
-    dst = [f"d_s{i}" for i in range(n_states)]
-    lines.append("    return (")
-    for part in (dp, ds, dst, dws, dsc):
-        lines.append(f"        [{', '.join(part)}],")
-    lines.append("    )")
-    return lines
+    dst = [f"d_s{i}" for i in range(len(g.cell.states))]
+    lines = ["    return ("]
+    lines += [f"        [{', '.join(part)}]," for part in (dp, ds, dst, dws, dsc)]
+    return lines + ["    )"]
 
 
 def chunk_views(nm: Names, code: str) -> list[str]:
