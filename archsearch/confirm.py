@@ -72,6 +72,14 @@ def chosen(searcher: Searcher, k: int) -> list[str]:
     return cells or [baselines["lstm"]]
 
 
+def headline(searcher: Searcher, cells: Sequence[str]) -> str:
+    """What the confirmation compares, in words."""
+    names = ", ".join(name_of(searcher, c) for c in cells)
+    if cells == [_baseline_hashes()["lstm"]]:
+        return f"no candidate has a score in time: confirming {names} against gru"
+    return f"confirming {names} against {' and '.join(BASELINES)}"
+
+
 def plan(searcher: Searcher, cells: Sequence[str], repeats: int) -> list[Proposal]:
     """Every evaluation the confirmation needs: the cells and both baselines, on every
     task, at the top rung, repeats ``0..repeats-1`` (deterministic keys)."""

@@ -166,15 +166,14 @@ class _Loop:
         """Train the best cells and both baselines at the top rung, ``confirm_repeats`` times."""
         cells = confirm.chosen(self.searcher, self.spec.confirm)
         queue = confirm.still_needed(self._plan(cells), self.done)
-        names = ", ".join(confirm.name_of(self.searcher, c) for c in cells)
         minutes = self._confirmation_seconds() / 60
         self.progress.phase = "confirm"
         self.on_event(
             Event(
                 "phase",
                 self.progress,
-                message=f"confirming {names} against {' and '.join(confirm.BASELINES)}: "
-                f"{len(queue)} evaluations to train, about {minutes:.0f} min",
+                message=f"{confirm.headline(self.searcher, cells)}: {len(queue)} evaluations "
+                f"to train, about {minutes:.0f} min",
             )
         )
         while queue or self.executor.in_flight:
