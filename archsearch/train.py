@@ -20,14 +20,23 @@ A loss that becomes NaN, infinite or larger than ``max_loss`` ends the run
 as ``diverged``; an exception
 ends it as ``failed`` with its message. Neither raises: both are results. The
 test metric is measured with the best validation parameters.
+
+Besides the test metrics, a trial's ``metrics`` keep what ranks cells other than
+its best validation metric (``archsearch.fidelity.signals`` reads them):
+``valid_curve``, the ``[step, value]`` of every validation pass;
+``train_loss_tail``, the mean training loss over the last quarter of the steps
+run; and ``state_growth``, how the trained model's state grows on a sequence
+``STATE_GROWTH_WINDOWS`` training windows long (see ``state_growth``).
 """
 
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 import time
 import traceback
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -58,6 +67,14 @@ class TrainSettings:
     # time.monotonic() past which the trial stops as "timeout": the evaluation's time
     # limit when it runs in process (on Ray the executor cancels it instead).
     deadline: float | None = None
+
+
+# The stability probe's sequence, in training windows: long enough that a state held in
+# check only by training's short windows shows its growth (NAS-Bench-NLP's unbounded cells).
+STATE_GROWTH_WINDOWS = 10
+# Recorded for a state that overflows (inf or NaN) on that sequence: JSON has no infinity.
+STATE_OVERFLOW = 1e30
+TAIL_SHARE = 0.25  # train_loss_tail: the last quarter of the steps run
 
 
 class _Diverged(Exception):
@@ -127,6 +144,8 @@ def _run(cell, task, params, optimizer_name, seed, settings, report, on_step, re
     state: State | None = None
     batches = task.train_batches(seed)
     parameters = [p for p in model.parameters() if p.requires_grad]
+    curve: list[list[float]] = []  # [step, validation metric] per pass
+    losses: deque[float] = deque(maxlen=max(1, math.ceil(TAIL_SHARE * config.train_steps)))
     step = 0
     model.train()
     for step in range(1, config.train_steps + 1):
@@ -141,6 +160,7 @@ def _run(cell, task, params, optimizer_name, seed, settings, report, on_step, re
         loss = loss + _penalties(features, config)
         if not math.isfinite(value) or value > settings.max_loss:
             raise _Diverged
+        losses.append(value)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(parameters, max_norm)
@@ -160,6 +180,7 @@ def _run(cell, task, params, optimizer_name, seed, settings, report, on_step, re
             valid = measure(model, task, "valid", device)[task.metric]
             if not math.isfinite(valid):
                 raise _Diverged
+            curve.append([step, float(f"{valid:.6g}")])  # six digits: a compact record
             if best_valid is None or _better(valid, best_valid, task.higher_is_better):
                 best_valid, best_state, stale_passes = valid, copy.deepcopy(model.state_dict()), 0
             else:
@@ -181,9 +202,16 @@ def _run(cell, task, params, optimizer_name, seed, settings, report, on_step, re
     if best_state is not None:
         model.load_state_dict(best_state)
     result.metric_valid = best_valid
+    growth = state_growth(model, task, device)
     test = measure(model, task, "test", device)
     result.metric_test = test[task.metric]
-    result.metrics = {f"test_{k}": v for k, v in test.items()}
+    tail = list(losses)[-max(1, math.ceil(TAIL_SHARE * step)) :]
+    result.metrics = {
+        **{f"test_{k}": v for k, v in test.items()},
+        "valid_curve": curve,
+        "train_loss_tail": sum(tail) / len(tail) if tail else None,
+        "state_growth": growth,
+    }
     if result.status != "pruned" and not math.isfinite(result.metric_test):
         raise _Diverged
 
@@ -203,6 +231,38 @@ def measure(model: TaskModel, task, split: str, device: torch.device) -> dict[st
         for key, value in model.head.stats(features, batch).items():
             totals[key] = totals.get(key, 0.0) + float(value)
     return task.summarize(totals)
+
+
+@torch.no_grad()
+def state_growth(
+    model: TaskModel, task, device: torch.device, windows: int = STATE_GROWTH_WINDOWS
+) -> float | None:
+    """How much the state grows over ``windows`` validation windows run as one sequence.
+
+    The state is carried from window to window (for PTB, consecutive text), and its
+    root-mean-square ``r_k = sqrt(mean s^2)`` over every state tensor is read after each
+    window ``k``; the figure is ``r_n / r_1``. A bounded cell (tanh outputs, a forgetting
+    LSTM) stays near 1; a state with an unbounded linear path of gain 1 or more
+    (``h = h + tanh(...)``) keeps growing, which training's short windows hide. A linear
+    path that still contracts (``h = linear(x, h) + tanh(...)`` at its initial weights)
+    is not flagged. ``STATE_OVERFLOW`` when the
+    state overflows; None with fewer than two windows of one batch size.
+    """
+    model.eval()
+    state: State | None = None
+    sizes: list[float] = []
+    for batch in itertools.islice(task.eval_batches("valid"), windows):
+        batch = _to(batch, device)
+        if state is not None and state[0][0].shape[0] != batch.inputs.shape[1]:
+            break  # a smaller last batch: the state cannot carry into it
+        _, state = model(batch.inputs, state)
+        squares = [float(t.double().pow(2).mean()) for layer in state for t in layer]
+        sizes.append(math.sqrt(sum(squares) / len(squares)))
+    if len(sizes) < 2:
+        return None
+    if not math.isfinite(sizes[-1]) or sizes[-1] > STATE_OVERFLOW:
+        return STATE_OVERFLOW
+    return sizes[-1] / max(sizes[0], 1e-12)
 
 
 def _optimizer(name: str, model: torch.nn.Module, lr: float) -> torch.optim.Optimizer:

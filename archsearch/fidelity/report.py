@@ -7,7 +7,8 @@ import math
 from pathlib import Path
 
 from archsearch.fidelity.measures import Agreement
-from archsearch.fidelity.run import FidelityResult
+from archsearch.fidelity.run import FidelityResult, SignalAgreement
+from archsearch.fidelity.signals import SIGNALS
 
 
 def summary_lines(result: FidelityResult) -> list[str]:
@@ -29,7 +30,66 @@ def summary_lines(result: FidelityResult) -> list[str]:
     lines.append(
         f"  CPU-seconds per (cell, trial): median {cost['median']:.0f}, max {cost['max']:.0f}"
     )
+    for signal in result.signals:
+        lines.append(f"  signal {signal.name}: {_signal_figures(signal, result.seeds)}")
     return lines
+
+
+def _signal_figures(signal: SignalAgreement, seeds: list[int]) -> str:
+    """One signal's Spearman per seed, of the mean over seeds, and seed to seed."""
+    if signal.missing:
+        return f"not recorded for {len(signal.missing)} cells ({', '.join(signal.missing[:3])}...)"
+    parts = [
+        f"seed {seed} Spearman {a.spearman:.2f} [{a.spearman_low:.2f}, {a.spearman_high:.2f}]"
+        for seed, a in zip(seeds, signal.per_seed, strict=False)
+    ]
+    if signal.mean_of_seeds is not None:
+        parts.append(f"mean of seeds {signal.mean_of_seeds.spearman:.2f}")
+    if len(seeds) > 1:
+        parts.append(f"seed-to-seed {signal.seed_to_seed:.2f}")
+    return "; ".join(parts) or "nothing to compare"
+
+
+def signal_table(result: FidelityResult) -> list[str]:
+    """Markdown: one row per ranking signal, then each cell's signals at the first seed."""
+    if not result.signals:
+        return []
+    rows = [
+        "## Ranking signals",
+        "",
+        f"Each signal read from the same trials as the default (`{result.signals[0].name}`), "
+        f"against the reference; top-k and Kendall for seed {result.seeds[0]}.",
+        "",
+        "| signal | what it is | Spearman, seed "
+        f"{result.seeds[0]} [95%] | Kendall | top-k overlap | mean of seeds | seed-to-seed |",
+        "|---|---|---|---:|---:|---:|---:|",
+    ]
+    for s in result.signals:
+        first = s.per_seed[0] if s.per_seed else None
+        cells = (
+            [
+                f"{first.spearman:.2f} [{first.spearman_low:.2f}, {first.spearman_high:.2f}]",
+                f"{first.kendall:.2f}",
+                f"{first.top_k_overlap:.2f}",
+            ]
+            if first
+            else ["not recorded" if s.missing else "-", "-", "-"]
+        )
+        mean = "-" if s.mean_of_seeds is None else f"{s.mean_of_seeds.spearman:.2f}"
+        spread = "-" if math.isnan(s.seed_to_seed) else f"{s.seed_to_seed:.2f}"
+        rows.append(f"| {s.name} | {s.description} | " + " | ".join([*cells, mean, spread]) + " |")
+    names = [s.name for s in result.signals if SIGNALS[s.name].shown_per_cell]
+    rows += [
+        "",
+        f"Each cell's signals, seed {result.seeds[0]}:",
+        "",
+        "| cell | reference | " + " | ".join(names) + " |",
+        "|---|" + "---:|" * (1 + len(names)),
+    ]
+    for cell in result.cells:
+        values = [cell.reference] + [cell.signals.get(n, [None])[0] for n in names]
+        rows.append(f"| {cell.name} | " + " | ".join(_value(v) for v in values) + " |")
+    return ["", *rows]
 
 
 def _agreement(a: Agreement) -> str:
@@ -74,6 +134,7 @@ def markdown(result: FidelityResult) -> str:
     for cell in result.cells:
         values = [_value(v) for v in ([cell.reference] if compared else []) + cell.cheap]
         rows.append(f"| {cell.name} | " + " | ".join(values) + " |")
+    rows += signal_table(result)
     return "\n".join(rows) + "\n"
 
 

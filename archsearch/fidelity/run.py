@@ -4,6 +4,10 @@ Each repeat of the cheap budget is one run of the ``fixed`` searcher (named
 ``<name>-s<seed>``), and a reference trained here is one more
 (``<name>-ref``), so every evaluation goes through the normal executor and
 store: parallel on Ray, resumable with the same call, nothing trained twice.
+
+Besides the default signal (the trial's validation metric), every signal of
+``signals.SIGNALS`` read from the same trials is compared with the reference, one
+``SignalAgreement`` each.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any
 
 from archsearch.fidelity.measures import Agreement, agreement, mean_over_seeds, seed_to_seed
 from archsearch.fidelity.panel import PanelCell
+from archsearch.fidelity.signals import SIGNALS, TrialView, oriented, signal_values, unrecorded
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,30 @@ class CellOutcome:
     reference: float | None
     cheap: list[float | None]  # per seed; None when the run failed or diverged
     cpu_seconds: list[float | None]  # per seed, of the trial
+    # signal name -> its value per seed (None: failed, diverged, or not recorded)
+    signals: dict[str, list[float | None]] = field(default_factory=dict)
+
+
+@dataclass
+class SignalAgreement:
+    """How one ranking signal of the cheap runs agrees with the reference and across seeds."""
+
+    name: str
+    description: str
+    per_seed: list[Agreement]  # each seed against the reference (empty: no reference)
+    mean_of_seeds: Agreement | None
+    seed_to_seed: float  # NaN with one seed
+    missing: list[str]  # cells whose finished trials do not record it: then nothing compared
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "description": self.description,
+            "per_seed": [a.to_dict() for a in self.per_seed],
+            "mean_of_seeds": None if self.mean_of_seeds is None else self.mean_of_seeds.to_dict(),
+            "seed_to_seed": self.seed_to_seed,
+            "missing": self.missing,
+        }
 
 
 @dataclass
@@ -55,6 +84,7 @@ class FidelityResult:
     per_seed: list[Agreement]  # each seed against the reference (empty: no reference)
     mean_of_seeds: Agreement | None  # the mean over seeds against the reference
     seed_to_seed: float  # Spearman between the repeats (NaN with one seed)
+    signals: list[SignalAgreement] = field(default_factory=list)  # one per ranking signal
 
     @property
     def cpu_per_trial(self) -> dict[str, float]:
@@ -90,6 +120,7 @@ class FidelityResult:
             "seed_to_seed": self.seed_to_seed,
             "seed_noise": self.seed_noise,
             "cpu_per_trial": self.cpu_per_trial,
+            "signals": [s.to_dict() for s in self.signals],
             "cells": [vars(c) for c in self.cells],
         }
 
@@ -146,23 +177,41 @@ def measure_fidelity(
         )
         reference_values = [trained[c.text][0] for c in panel]
         where = f"{reference.describe()} trained here (seed {seeds[0]})"
+    trials = {s: [runs[s][c.text][2] for c in panel] for s in seeds}
+    values = {
+        name: {s: signal_values(name, trials[s], higher_is_better=higher) for s in seeds}
+        for name in SIGNALS
+    }
     cells = [
         CellOutcome(
             c.name,
             ref,
             [runs[s][c.text][0] for s in seeds],
             [runs[s][c.text][1] for s in seeds],
+            {name: [values[name][s][index] for s in seeds] for name in SIGNALS},
         )
-        for c, ref in zip(panel, reference_values, strict=True)
+        for index, (c, ref) in enumerate(zip(panel, reference_values, strict=True))
     ]
     by_seed = [[c.cheap[i] for c in cells] for i in range(len(seeds))]
     refs = [c.reference for c in cells]
-    compared = all(r is not None for r in refs)  # else: seed-to-seed agreement alone
-    per_seed = [agreement(v, refs, higher_is_better=higher) for v in by_seed] if compared else []
-    mean = None
-    if compared and len(seeds) > 1:
-        means = list(mean_over_seeds(by_seed, higher_is_better=higher))
-        mean = agreement(means, refs, higher_is_better=higher)
+    per_seed, mean = _compare(by_seed, refs, higher)
+    lacking = {
+        name: sorted({i for s in seeds for i in unrecorded(name, trials[s])}) for name in SIGNALS
+    }
+    ranked = {
+        name: [oriented(name, values[name][s], higher_is_better=higher) for s in seeds]
+        for name in SIGNALS
+    }
+    signals = [
+        SignalAgreement(
+            name,
+            signal.description,
+            *_compare(ranked[name], refs, higher, lacking[name]),
+            seed_to_seed=_seed_to_seed(ranked[name], higher, lacking[name]),
+            missing=[panel[i].name for i in lacking[name]],
+        )
+        for name, signal in SIGNALS.items()
+    ]
     return FidelityResult(
         task=the_task,
         metric=task_class.metric,
@@ -175,12 +224,32 @@ def measure_fidelity(
         cells=cells,
         per_seed=per_seed,
         mean_of_seeds=mean,
-        seed_to_seed=seed_to_seed(by_seed, higher_is_better=higher) if len(seeds) > 1 else math.nan,
+        seed_to_seed=_seed_to_seed(by_seed, higher),
+        signals=signals,
     )
 
 
+def _compare(by_seed, refs, higher: bool, lacking=()) -> tuple[list[Agreement], Agreement | None]:
+    """Each seed's values against the reference, and the mean over seeds (when more than
+    one); nothing without a reference or when some cells lack the values."""
+    if lacking or any(r is None for r in refs):  # no reference: seed-to-seed alone
+        return [], None
+    per_seed = [agreement(v, refs, higher_is_better=higher) for v in by_seed]
+    if len(by_seed) < 2:
+        return per_seed, None
+    means = list(mean_over_seeds(by_seed, higher_is_better=higher))
+    return per_seed, agreement(means, refs, higher_is_better=higher)
+
+
+def _seed_to_seed(by_seed, higher: bool, lacking=()) -> float:
+    if lacking or len(by_seed) < 2:
+        return math.nan
+    return seed_to_seed(by_seed, higher_is_better=higher)
+
+
 def _train(panel, task, budget, seed, space, fixed, name, resources, on_event):
-    """{cell text: (best validation metric or None, CPU-seconds of its trial)} for one run."""
+    """{cell text: (validation metric or None, CPU-seconds, TrialView or None)} for one run:
+    None where the trial did not finish."""
     from archsearch import RunSpec, launch
 
     texts = [c.text for c in panel]
@@ -199,12 +268,23 @@ def _train(panel, task, budget, seed, space, fixed, name, resources, on_event):
     )
     frame = launch(spec, resources, on_event=on_event).results()
     by_hash = {}
+    recorded = [c for c in frame.columns if c.startswith("metrics_")]
     for _, row in frame[frame["task"] == task].iterrows():
         value = _number(row["metric_valid"]) if row["status"] == "ok" else None
-        by_hash[row["cell"]] = (value, _number(row.get("metrics_cpu_seconds")))
+        metrics = {c.removeprefix("metrics_"): _present(row[c]) for c in recorded}
+        trial = None if value is None else TrialView(value, metrics)
+        by_hash[row["cell"]] = (value, _number(row.get("metrics_cpu_seconds")), trial)
     from archsearch.cell import parse_cell
 
-    return {text: by_hash.get(parse_cell(text).canonical_hash(), (None, None)) for text in texts}
+    nothing = (None, None, None)
+    return {text: by_hash.get(parse_cell(text).canonical_hash(), nothing) for text in texts}
+
+
+def _present(value):
+    """A stored metric, or None where this trial's row has none (pandas fills NaN)."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
 
 
 def _number(value) -> float | None:

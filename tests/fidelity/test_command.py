@@ -41,6 +41,17 @@ def test_a_zoo_panel_against_a_longer_budget_writes_its_report(tmp_path):
         assert all(s > 0 for s in cell["cpu_seconds"])
     for name in ("report.md", "scatter.png", "fidelity.json"):
         assert (tmp_path / "report" / name).stat().st_size > 0
+    # One row per ranking signal, the default first and equal to the panel's own figures.
+    signals = {row["name"]: row for row in data["signals"]}
+    assert list(signals)[0] == "final" and {"train_tail", "extrapolated", "state_growth"} <= set(
+        signals
+    )
+    assert signals["final"]["per_seed"] == data["per_seed"]
+    for row in signals.values():
+        assert row["missing"] == [] and len(row["per_seed"]) == 2
+    assert all(len(c["signals"]["train_tail"]) == 2 for c in data["cells"])
+    report = (tmp_path / "report" / "report.md").read_text()
+    assert "## Ranking signals" in report and "| extrapolated |" in report
     # Nothing is trained twice: the same command reads the same runs back.
     again = _run(
         tmp_path, "tanh", "lstm", "gru", "--task", "xml", "--preset", "smoke",
