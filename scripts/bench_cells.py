@@ -26,6 +26,7 @@ states), one CPU thread, thread CPU time, T=50, B=32, X=64, H=128 by default
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 
@@ -179,8 +180,16 @@ def main() -> None:
         f"T={args.T} B={args.B} X={args.X} H={args.H}, one thread, thread CPU time, "
         "forward + backward; ratios are medians of rep-by-rep ratios"
     )
+    print_load("at start")
     cells_table(args, lstm)
     against_torch(args, lstm, gru)
+    print_load("at end")
+
+
+def print_load(when: str) -> None:
+    """The machine's load averages: a loaded machine moves the ratios (caches are shared)."""
+    if hasattr(os, "getloadavg"):
+        print(f"load average {when}: " + ", ".join(f"{v:.2f}" for v in os.getloadavg()))
 
 
 if __name__ == "__main__":
