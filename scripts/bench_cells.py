@@ -161,6 +161,12 @@ def against_torch(args, lstm, gru) -> None:
         print(f"{label}: median of {args.runs} runs {statistics.median(values):.2f} ({runs})")
 
 
+def print_load(when: str) -> None:
+    """The machine's load averages: a loaded machine moves the ratios (caches are shared)."""
+    if hasattr(os, "getloadavg"):
+        print(f"load average {when}: " + ", ".join(f"{v:.2f}" for v in os.getloadavg()))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-T", type=int, default=50)
@@ -184,12 +190,6 @@ def main() -> None:
     cells_table(args, lstm)
     against_torch(args, lstm, gru)
     print_load("at end")
-
-
-def print_load(when: str) -> None:
-    """The machine's load averages: a loaded machine moves the ratios (caches are shared)."""
-    if hasattr(os, "getloadavg"):
-        print(f"load average {when}: " + ", ".join(f"{v:.2f}" for v in os.getloadavg()))
 
 
 if __name__ == "__main__":
