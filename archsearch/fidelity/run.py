@@ -195,23 +195,6 @@ def measure_fidelity(
     by_seed = [[c.cheap[i] for c in cells] for i in range(len(seeds))]
     refs = [c.reference for c in cells]
     per_seed, mean = _compare(by_seed, refs, higher)
-    lacking = {
-        name: sorted({i for s in seeds for i in unrecorded(name, trials[s])}) for name in SIGNALS
-    }
-    ranked = {
-        name: [oriented(name, values[name][s], higher_is_better=higher) for s in seeds]
-        for name in SIGNALS
-    }
-    signals = [
-        SignalAgreement(
-            name,
-            signal.description,
-            *_compare(ranked[name], refs, higher, lacking[name]),
-            seed_to_seed=_seed_to_seed(ranked[name], higher, lacking[name]),
-            missing=[panel[i].name for i in lacking[name]],
-        )
-        for name, signal in SIGNALS.items()
-    ]
     return FidelityResult(
         task=the_task,
         metric=task_class.metric,
@@ -225,8 +208,30 @@ def measure_fidelity(
         per_seed=per_seed,
         mean_of_seeds=mean,
         seed_to_seed=_seed_to_seed(by_seed, higher),
-        signals=signals,
+        signals=_signal_agreements(panel, trials, values, refs, higher),
     )
+
+
+def _signal_agreements(panel, trials, values, refs, higher: bool) -> list[SignalAgreement]:
+    """Every signal (``values[name][seed]``, one value per cell) against the reference and
+    across seeds, in the task's direction; a signal some finished trials lack is not compared."""
+    seeds = list(trials)
+    rows = []
+    for name, signal in SIGNALS.items():
+        lacking = sorted({i for s in seeds for i in unrecorded(name, trials[s])})
+        ranked = [oriented(name, values[name][s], higher_is_better=higher) for s in seeds]
+        per_seed, mean = _compare(ranked, refs, higher, lacking)
+        rows.append(
+            SignalAgreement(
+                name,
+                signal.description,
+                per_seed,
+                mean,
+                seed_to_seed=_seed_to_seed(ranked, higher, lacking),
+                missing=[panel[i].name for i in lacking],
+            )
+        )
+    return rows
 
 
 def _compare(by_seed, refs, higher: bool, lacking=()) -> tuple[list[Agreement], Agreement | None]:
