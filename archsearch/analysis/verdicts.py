@@ -307,8 +307,10 @@ def sentence(row: pd.Series) -> str:
     p = f"p = {_p(row['p'])}, Holm {_p(row['p_holm'])}, n = {row['n']} pairs"
     text = f"{row['verdict']}: {row['claim']} (on {row['task']}: {interval}; {p})"
     if row["verdict"] == INCONCLUSIVE:
-        if pd.isna(row["repeats_needed"]):
-            text += "; no number of repeats at this estimate would decide it"
+        if pd.isna(row["repeats_needed"]) and pd.notna(row["margin"]):
+            text += "; its estimate lies outside the margin: more repeats would not fit it"
+        elif pd.isna(row["repeats_needed"]):
+            text += "; no difference to detect at this estimate"
         elif pd.notna(row["margin"]):
             text += f"; about {row['repeats_needed']} repeats would fit it inside the margin"
         else:

@@ -103,6 +103,14 @@ def test_absence_claims_need_the_interval_inside_the_margin(task, better):
     assert "inconclusive: lstm not better than gru" in text
     assert f"[{row['low']:.3f}, {row['high']:.3f}], margin 1 ± 0.03" in text
     assert "repeats would fit it inside the margin" in text
+    # lstm ahead by more than the margin, not significantly: no number of repeats would fit
+    # the interval inside the margin unless the estimate moved.
+    ahead = verdict_of(
+        synthetic(better, task, noise={"xml": 0.1, "ptb": 20.0}[task], seeds=2), not_better
+    )
+    assert ahead["verdict"] == "inconclusive" and ahead["relative"] > 1 + M
+    assert pd.isna(ahead["repeats_needed"])
+    assert "its estimate lies outside the margin" in verdicts.sentence(ahead)
     # A margin wide enough for the noisy interval reproduces the claim.
     assert verdict_of(noisy, not_better, margin=0.9)["verdict"] == "reproduced"
 
