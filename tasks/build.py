@@ -127,7 +127,7 @@ class Progress:
         self.done += count
         if self.bar is not None:
             self.bar.update(count)
-        elif time.monotonic() - self.last >= LOG_EVERY:
+        elif time.monotonic() - self.last >= LOG_EVERY and self.done < self.total:
             self.last = time.monotonic()
             self.say(self.line())
 

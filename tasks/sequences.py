@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import pickle
 import zipfile
 from pathlib import Path
 from typing import Any, ClassVar
@@ -190,11 +191,18 @@ def read_npz(path: str) -> dict[str, Any]:
         for key in ("x", "y", "split"):
             if key in archive.files:
                 try:
-                    out[key] = archive[key]
-                except ValueError:  # an object array: stored with pickle
-                    with np.load(path, allow_pickle=True) as pickled:
-                        out[key] = pickled[key]
+                    out[key] = _member(archive, path, key)
+                except (OSError, EOFError, zipfile.BadZipFile, pickle.UnpicklingError) as error:
+                    raise TaskError(f"seq:{path}: cannot read its {key} ({error})") from None
     return out
+
+
+def _member(archive, path: str, key: str) -> np.ndarray:
+    try:
+        return archive[key]
+    except ValueError:  # an object array: stored with pickle
+        with np.load(path, allow_pickle=True) as pickled:
+            return pickled[key]
 
 
 @functools.lru_cache(maxsize=16)
@@ -217,9 +225,9 @@ def load_seq(path: str) -> Checked:
     """The checked arrays of ``path`` (converted once per file content, then cached)."""
     try:
         stat = Path(path).stat()
-    except OSError:
-        raise TaskError(f"seq:{path}: no such file") from None
-    return _load(path, (stat.st_size, stat.st_mtime_ns))
+        return _load(path, (stat.st_size, stat.st_mtime_ns))
+    except OSError as error:  # missing, no permission, a broken disk
+        raise TaskError(f"seq:{path}: cannot read it: {error.strerror}") from None
 
 
 class SeqFile:

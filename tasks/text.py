@@ -118,8 +118,11 @@ def read_lines(file: str, digest=None) -> Iterator[tuple[int, str]]:
 def scan(path: str) -> TextFacts:
     """Check the text at ``path`` and count it (once per process and file version)."""
     files = split_files(Path(path))
-    stamps = tuple((f, Path(f).stat().st_size, Path(f).stat().st_mtime_ns) for _, f in files)
-    return _scan(path, stamps)
+    try:
+        stamps = tuple((f, Path(f).stat().st_size, Path(f).stat().st_mtime_ns) for _, f in files)
+        return _scan(path, stamps)
+    except OSError as error:  # unreadable: no permission, a broken disk
+        raise TaskError(f"text:{path}: cannot read {error.filename}: {error.strerror}") from None
 
 
 @functools.lru_cache(maxsize=64)
