@@ -143,7 +143,7 @@ def table(
     margin: float,
 ) -> list[Row]:
     """The confirmation table from the committed evaluations ``done`` (``done_slots``)."""
-    from archsearch.analysis.stats import compare_paired, holm
+    from archsearch.analysis.stats import compare_paired, holm, pairs_for_holm
     from archsearch.analysis.verdicts import paired_verdict
 
     baselines = _baseline_hashes()
@@ -170,6 +170,9 @@ def table(
                 )
                 comparisons.append(comparison)
     adjusted = holm([c.p_value for c in comparisons]) if comparisons else []
+    # Wilcoxon's exact p cannot go below 2 / 2**n: with Holm over the table, fewer pairs than
+    # this decide nothing whatever the effect (the power figure assumes a t-test).
+    floor = pairs_for_holm(max(1, len(comparisons)))
     rows = []
     for comparison, p_holm in zip(comparisons, adjusted, strict=True):
         rel = comparison.relative
@@ -190,7 +193,9 @@ def table(
                 p_holm=float(p_holm),
                 verdict=verdict,
                 pairs=comparison.n,
-                repeats_needed=comparison.pairs_needed,
+                repeats_needed=None
+                if comparison.pairs_needed is None
+                else max(comparison.pairs_needed, floor),
             )
         )
     return rows

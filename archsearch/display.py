@@ -104,8 +104,7 @@ def partial_table(searcher: Searcher, *, top: int = 10) -> Table | None:
     if not rows:
         return None
     table = Table(
-        title=f"partial results (relative to {searcher.cells[searcher.reference].name}; "
-        "- : not yet trained or dropped)",
+        title=f"partial results (relative to {searcher.cells[searcher.reference].name})",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
         collapse_padding=True,

@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from archsearch import Resources, RunSpec, confirm, launch
+from archsearch.analysis.stats import pairs_for_holm
 from archsearch.cli import app
 from archsearch.rungs import Rungs
 from archsearch.search import searcher_for
@@ -142,6 +143,10 @@ def test_a_search_stores_rungs_and_ends_with_a_confirmation(tmp_path):
     assert all(r.verdict in ("better", "worse", "equivalent", "inconclusive") for r in rows)
     # Holm never lowers a p-value.
     assert all(r.p_holm >= r.p - 1e-12 for r in rows)
+    # Three pairs decide nothing, and the repeats asked for can decide under Holm.
+    assert {r.verdict for r in rows} == {"inconclusive"}
+    floor = pairs_for_holm(len(rows))
+    assert all(r.repeats_needed is None or r.repeats_needed >= floor for r in rows)
 
 
 def test_show_json_has_the_confirmation_rows(tmp_path):
