@@ -286,8 +286,9 @@ EXPLAINED = (
     "paired repeats (the same settings and seeds). `relative` is the cell's performance "
     "relative to the baseline in the task's direction (above 1: the cell is better), with "
     "a bootstrap 95% interval; p is Wilcoxon's signed-rank test, Holm-adjusted over the "
-    "table. `equivalent`: the interval lies inside 1 ± the margin; `inconclusive`: neither "
-    "significant nor inside the margin, with the repeats 80% power would need."
+    "table. `equivalent`: the interval lies inside 1 ± the margin (over 6 pairs or more); "
+    "`inconclusive`: neither, with the repeats that would decide (80% power, and enough "
+    "pairs for Holm's correction over the table to reach 0.05)."
 )
 
 

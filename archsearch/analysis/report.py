@@ -121,7 +121,7 @@ def build(
         )
     store = Store(url, create=False)
     tasks = [t for t in dict.fromkeys(frame.sort_values("key")["task"])]
-    table = ranking(frame, reference=reference, tasks=tasks)
+    table = ranking(highest_rungs(frame), reference=reference, tasks=tasks)
     blocks = [
         Block("h1", f"archsearch report: {run or 'all runs'}"),
         Block(
@@ -227,6 +227,15 @@ def build(
     return blocks
 
 
+def highest_rungs(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each (cell, task)'s trials at the highest rung it reached: a cell is ranked where the
+    search last trained it, as the searcher scores it (archsearch.rungs)."""
+    if "rung" not in frame or frame.empty:
+        return frame
+    top = frame.groupby(["cell", "task"])["rung"].transform("max")
+    return frame[frame["rung"] == top]
+
+
 def _confirmation_blocks(store: Store, run: str | None) -> list[Block]:
     """The answer first: the run's confirmation table, when it has one."""
     from archsearch import confirm
@@ -237,7 +246,7 @@ def _confirmation_blocks(store: Store, run: str | None) -> list[Block]:
     return [
         Block("h2", "Confirmation: the best cells against the GRU and the LSTM"),
         Block("text", confirm.EXPLAINED),
-        Block("table", confirm.as_frame(rows)),
+        Block("table", _rounded(confirm.as_frame(rows))),
     ]
 
 
