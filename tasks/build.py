@@ -90,8 +90,9 @@ def build(names: list[str], *, say: Callable[[str], None], workers: int | None =
         return
     workers = min(workers or cores(), len(jobs))
     total = sum(max(1, len(job[2])) for job in jobs)
-    say(f"converting {total} pieces of {', '.join(['ptb'] * with_ptb + datasets)} "
-        f"on {workers} cores ...")  # fmt: skip
+    pieces = sum(len(job[2]) for job in jobs)
+    what = ["ptb"] * with_ptb + [f"{pieces} pieces of {', '.join(datasets)}"] * bool(datasets)
+    say(f"converting {' and '.join(what)} on {workers} core{'s' * (workers > 1)} ...")
     progress = Progress(total, say)
     unsaved = dict.fromkeys(caches, 0)
     context = get_context("spawn")  # no fork of a process that may hold torch's threads

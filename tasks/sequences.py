@@ -140,7 +140,9 @@ class ArrayTask(PaddedTask):
     def describe(self) -> dict[str, Any]:
         out = super().describe()
         out.pop("keys", None)
-        return {**out, "kind": self.kind, "features": self.n_inputs, **self.fixed}
+        steps = max(int(s.lengths.max()) for s in self.sets.values())
+        return {**out, "kind": self.kind, "features": self.n_inputs, "max_steps": steps,
+                **self.fixed}  # fmt: skip
 
 
 class ClassifyArrays(ArrayTask):
