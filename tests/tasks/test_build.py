@@ -18,7 +18,7 @@ def few_pieces(dataset: str) -> list[str]:
         return [p for p in ids if p.startswith(FOLK_FILE + "#")] + [
             p for p in ids if p.startswith("oneills1850/0001")
         ]
-    return ids[:3]
+    return ids[: 3 * build.CHUNK if dataset == "muse" else 1]  # muse: three jobs
 
 
 @pytest.fixture
@@ -33,6 +33,7 @@ def rolls_of(dataset: str) -> dict:
     return music.RollCache(dataset, music.GRIDS[dataset]).rolls
 
 
+@pytest.mark.slow  # 20-35 s on the shared two cores: two spawned pools import torch and music21
 def test_the_pool_gives_the_serial_rolls(tmp_path, monkeypatch, few):
     monkeypatch.setenv("ARCHSEARCH_CACHE", str(tmp_path / "serial"))
     for dataset, pieces in few.items():
@@ -71,3 +72,16 @@ def test_jobs_go_longest_first_and_keep_a_files_tunes_together(tmp_path, monkeyp
     assert sizes == sorted(sizes, reverse=True)
     whole = [job for job in jobs if job[2][0].startswith(FOLK_FILE)]
     assert len(whole) == 1 and len(whole[0][2]) == 10 and FOLK_FILE in whole[0][3]
+
+
+def test_an_interrupted_build_keeps_what_it_converted(tmp_path, monkeypatch, few):
+    monkeypatch.setenv("ARCHSEARCH_CACHE", str(tmp_path))
+
+    def ctrl_c(self, count):
+        raise KeyboardInterrupt  # as if pressed when the first job came back
+
+    monkeypatch.setattr(build.Progress, "advance", ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        build.build(["music-muse"], say=lambda line: None, workers=1)
+    kept = rolls_of("muse")
+    assert kept and set(kept) < set(few["muse"])  # the first job's pieces, not the others
