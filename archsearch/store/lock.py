@@ -29,7 +29,7 @@ from archsearch.store.schema import now, runs
 # A holder that hasn't been heard from for this long is taken for dead.
 # Drivers should call heartbeat() at least every LEASE_S / 3 (and record() counts).
 LEASE_S = 60.0
-# A heartbeat this soon after the holder's last renewal only checks the lock is its own.
+# A heartbeat this soon after the holder's last renewal writes nothing (RunHandle.heartbeat).
 RENEW_S = 1.0
 
 
@@ -82,12 +82,6 @@ def refresh(conn: Connection, run_id: int, name: str, me: Driver, *, lease: floa
         .values(lock_heartbeat=now())
     )
     if renewed.rowcount != 1:
-        raise _locked(conn, run_id, name, lease, taken=True)
-
-
-def check(conn: Connection, run_id: int, name: str, me: Driver, *, lease: float) -> None:
-    """Raise ``RunLockedError`` if the lock of run ``run_id`` is no longer ``me``'s (a read)."""
-    if _holder(conn, run_id).lock_owner != me.owner:
         raise _locked(conn, run_id, name, lease, taken=True)
 
 

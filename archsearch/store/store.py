@@ -64,6 +64,7 @@ class Store:
         self.lease = lease
         self.engine = make_engine(self.url, create=create)
         self._file: tuple[str, int, int] | None = None  # SQLite: (path, device, inode) opened
+        self._cells: set[str] = set()  # hashes known stored (a cell is never removed)
         try:
             self._prepare(create=create)
             self._file = file_identity(sqlite_path(self.url))
@@ -243,15 +244,19 @@ class Store:
         mutations: Sequence[str] = (),
     ) -> bool:
         """Store a cell under its canonical hash; False if it was stored already."""
+        if hash in self._cells:  # a driver puts each cell again for every evaluation of it
+            return False
         values = dict(hash=hash, text=text, name=name, parent=parent, mutations=list(mutations))
         try:
             with self._write() as conn:
-                if conn.execute(select(db.cells.c.hash).where(db.cells.c.hash == hash)).first():
-                    return False
-                conn.execute(insert(db.cells).values(**values, created_at=now()))
+                query = select(db.cells.c.hash).where(db.cells.c.hash == hash)
+                stored = conn.execute(query).first() is not None
+                if not stored:
+                    conn.execute(insert(db.cells).values(**values, created_at=now()))
         except IntegrityError:  # PostgreSQL: another driver stored it meanwhile
-            return False
-        return True
+            stored = True
+        self._cells.add(hash)
+        return not stored
 
     def cell(self, hash: str) -> dict[str, Any] | None:
         """The stored cell: hash, text, name, parent, mutations, created_at; None if unknown."""
@@ -306,13 +311,13 @@ class RunHandle:
         """Tell other drivers this one is alive; raises RunLockedError if the lock was taken.
 
         Within ``lock.RENEW_S`` of this handle's last renewal (``record`` renews too) it
-        only checks that the lock is still its own: a renewal is a write, and on SQLite a
-        disk sync, which a driver calling this after every evaluation would pay each time."""
+        does nothing: a renewal is a write (on SQLite a disk sync, on PostgreSQL a few
+        round trips) that a driver calling this after every evaluation would pay each
+        time, and no driver may take a lock renewed that recently (``lock.acquire``);
+        the next write checks the lock anyway."""
         self._check_open()
+        self.store._check_file()
         if time.monotonic() - self._renewed < lock.RENEW_S:
-            self.store._check_file()
-            with self.store.engine.connect() as conn:
-                lock.check(conn, self.id, self.name, self.driver, lease=self.store.lease)
             return
         with self.store._write() as conn:
             lock.refresh(conn, self.id, self.name, self.driver, lease=self.store.lease)
@@ -361,7 +366,7 @@ class RunHandle:
             )
             if conn.execute(done).first() is not None:
                 return False
-            if conn.execute(select(db.cells.c.hash).where(db.cells.c.hash == cell)).first() is None:
+            if cell not in self.store._cells and not _has_cell(conn, cell):
                 raise StoreError(f"cell {cell!r} is not in the store; put_cell() it first")
             values = dict(run_id=self.id, key=key, cell=cell, task=task, meta=dict(meta or {}))
             self._renewed = time.monotonic()  # (if this transaction fails, the next renews)
@@ -426,6 +431,10 @@ def finished_evaluations(store: Store, run_id: int) -> list[StoredEvaluation]:
 def ending_key(run_id: int) -> str:
     """The ``meta`` key under which a closed run's ending is kept (no schema change)."""
     return f"run-{run_id}-ending"
+
+
+def _has_cell(conn: Connection, hash: str) -> bool:
+    return conn.execute(select(db.cells.c.hash).where(db.cells.c.hash == hash)).first() is not None
 
 
 def _schema_version(conn: Connection) -> int | None:

@@ -8,9 +8,9 @@ import socket
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
-from archsearch.store import RunLockedError, Store
+from archsearch.store import RunLockedError, Store, lock
 from archsearch.store.schema import now, runs
 from tests.store.conftest import spawn_driver, trial
 
@@ -81,7 +81,8 @@ def test_the_lease_can_be_shortened(url: str, closed_run):
     store.close()
 
 
-def test_a_driver_whose_lock_was_taken_can_no_longer_write(store: Store):
+def test_a_driver_whose_lock_was_taken_can_no_longer_write(store: Store, monkeypatch):
+    monkeypatch.setattr(lock, "RENEW_S", 0.0)  # each heartbeat renews (and so checks) the lock
     store.put_cell("cell-a", "text")
     run = store.open_run("r", {})
     run.record("e0", cell="cell-a", task="ptb", trials=[trial(0)])
@@ -115,3 +116,16 @@ def test_the_same_owner_takes_its_own_lock_again(store: Store):
 def test_runs_lock_independently(store: Store):
     with store.open_run("a", {}), store.open_run("b", {}), pytest.raises(RunLockedError):
         store.open_run("a", {})
+
+
+def test_a_heartbeat_just_after_a_renewal_writes_nothing(store: Store):
+    store.put_cell("cell-a", "text")
+    with store.open_run("r", {}) as run:
+        run.record("e0", cell="cell-a", task="ptb", trials=[trial(0)])  # renews the lock
+        before = store.runs()[0]
+        with store.engine.connect() as conn:
+            beat = conn.execute(select(runs.c.lock_heartbeat)).scalar()
+        run.heartbeat()
+        with store.engine.connect() as conn:
+            assert conn.execute(select(runs.c.lock_heartbeat)).scalar() == beat
+        assert store.runs()[0]["locked_by"] == before["locked_by"] == run.driver.owner
