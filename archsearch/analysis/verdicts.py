@@ -224,8 +224,9 @@ def judge_claims(
         elif claim.expect in ABSENCE:
             upper = claim.expect == "not better"
             pairs = pairs_for_margin(c.relative, margin, upper=upper, alpha=alpha)
-        else:
+        else:  # and never fewer than Holm's smallest p over the m claims allows
             pairs = pairs_for_power(c.d_z, alpha=alpha / len(claims))
+            pairs = None if pairs is None else max(pairs, pairs_for_holm(len(claims), alpha))
         settings = _settings(frame, claim.a, c.task) if c else 1
         table.append(
             {

@@ -252,3 +252,14 @@ def test_too_few_pairs_decide_nothing_however_tight_their_interval(higher, base)
     frame = frame[frame["params_lr"] != 0.01]
     row = verdict_of(frame, Claim("lstm", "gru", ("xml",), "not better"))
     assert row["n"] == 4 and row["high"] < 1 + M and row["verdict"] == "inconclusive"
+
+
+def test_repeats_needed_never_fall_below_what_holm_allows():
+    # A large effect over 4 pairs: power alone asks for 2 pairs, but with 4 claims in the
+    # family Holm's smallest p needs 8 (4 * 2 / 2**8 < 0.05), that is 4 repeats of 2 settings.
+    frame = synthetic(0.05, "xml", seeds=2)
+    frame = frame[frame["params_lr"] != 0.01]
+    claims = [Claim("lstm", "gru", ("xml",), "better", f"claim {i}") for i in range(4)]
+    table, _ = verdicts.judge_claims(frame, claims, margin=M)
+    assert set(table["verdict"]) == {"inconclusive"} and set(table["n"]) == {4}
+    assert set(table["pairs_needed"]) == {8} and set(table["repeats_needed"]) == {4}
