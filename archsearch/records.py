@@ -25,7 +25,8 @@ class TrialResult:
     status: str = "ok"
     metric_valid: float | None = None
     metric_test: float | None = None
-    metrics: dict[str, float] = field(default_factory=dict)
+    # Extra metrics: numbers, and training's compact records (valid_curve: [[step, value]]).
+    metrics: dict[str, Any] = field(default_factory=dict)
     steps: int = 0
     seconds: float = 0.0
     n_params: int = 0
