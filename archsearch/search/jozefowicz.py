@@ -54,6 +54,7 @@ class JozefowiczSearch(Searcher):
         # The cells the list is chosen from (complete, kept, scored), ranked as outcomes
         # arrive: the list is its first list_size, read without sorting every cell.
         self.candidates = Ranking()
+        self._listed = -1  # the candidates' version the list was last chosen from
         self.waiting: list[tuple[str, str]] = []  # (cell, task) outcomes awaiting the reference
         self.reevals = 0
 
@@ -61,7 +62,7 @@ class JozefowiczSearch(Searcher):
         if not self.members:
             self.members = self.start(self.seed_names)
             return
-        scored = [d for d in self.members if not math.isnan(self.score(d))]
+        scored = [d for d in self.members if not math.isnan(self.scores.score(d))]
         if scored and self.rng.random() < self.reeval_probability:
             self.reevals += 1
             digest = self.rng.choice(scored)
@@ -88,7 +89,9 @@ class JozefowiczSearch(Searcher):
             self._advance(proposal.cell_hash, proposal.task)
         for digest in self.affected(proposal.cell_hash):
             self._rank(digest)
-        self._update_list()
+        # The list changes with the ranking, or when a seed on it is told (and scored).
+        if self.candidates.version != self._listed or proposal.cell_hash in self.members:
+            self._update_list()
 
     def _rank(self, digest: str) -> None:
         dropped = self.cells[digest].dropped
@@ -112,6 +115,7 @@ class JozefowiczSearch(Searcher):
             self.enqueue(digest, self.tasks[position + 1], purpose="candidate", front=True)
 
     def _update_list(self) -> None:
+        self._listed = self.candidates.version
         best = [digest for digest, _ in self.candidates.first(self.list_size)]
         # Seed cells stay until they are scored (they are the list's start).
         unscored_seeds = [

@@ -31,6 +31,7 @@ class Ranking:
         self._buckets: list[list[Item]] = []
         self._lasts: list[Item] = []  # the last (worst) item of each bucket, for bisecting
         self._items: dict[str, Item] = {}
+        self.version = 0  # goes up with every change: a reader can tell nothing changed
 
     def set(self, key: str, score: float, order: int) -> None:
         """Rank ``key`` at ``score`` (ties: lower ``order`` first); NaN removes it."""
@@ -45,15 +46,19 @@ class Ranking:
             self._delete(old)
         self._items[key] = item
         self._insert(item)
+        self.version += 1
 
     def remove(self, key: str) -> None:
         """Unrank ``key`` (nothing if it is not ranked)."""
         old = self._items.pop(key, None)
         if old is not None:
             self._delete(old)
+            self.version += 1
 
     def clear(self) -> None:
+        version = self.version
         self.__init__()
+        self.version = version + 1
 
     def __len__(self) -> int:
         return len(self._items)

@@ -54,3 +54,21 @@ def test_a_key_set_twice_is_ranked_once_at_its_last_score(values):
     for value in values:
         board.set("a", value, 0)
     assert list(board) == ([("a", values[-1])] if values else [])
+
+
+def test_the_version_goes_up_with_every_change_and_only_then():
+    board = Ranking()
+    versions = [board.version]
+    for change in (
+        lambda: board.set("a", 1.0, 0),  # new
+        lambda: board.set("a", 2.0, 0),  # moved
+        lambda: board.remove("a"),  # gone
+        lambda: board.clear(),
+    ):
+        change()
+        versions.append(board.version)
+    board.set("b", 1.0, 1)
+    before = board.version
+    board.set("b", 1.0, 1)  # the same score again
+    board.remove("nobody")
+    assert versions == sorted(set(versions)) and board.version == before
