@@ -228,7 +228,8 @@ def _check_nodes(nodes: list[dict], cpus: float, gpus: float) -> None:
 def _warn_unless_loopback(node_ip: str) -> None:
     """Say so when the local node did not get a loopback address (Ray imported too early)."""
     address = ipaddress.ip_address(node_ip)
-    if not (address.is_loopback or getattr(address, "ipv4_mapped", None) in LOOPBACK):
+    mapped = getattr(address, "ipv4_mapped", None)  # an IPv6 form of an IPv4 address
+    if not (address.is_loopback or (mapped is not None and mapped in LOOPBACK)):
         warnings.warn(
             f"the local Ray node listens on {node_ip}, not only on loopback: Ray was imported "
             f"before archsearch could set {', '.join(LOCAL_ENV)}; set them before Python starts",
