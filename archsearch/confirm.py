@@ -44,6 +44,7 @@ class Row:
     p_holm: float  # Holm-adjusted over the table
     verdict: str  # better, worse, equivalent, inconclusive, or "no data"
     pairs: int  # repeats with both results
+    asked: int  # repeats the confirmation asks for (fewer pairs: it is still running, or failed)
     repeats_needed: int | None  # for 80% power at the observed effect (None: no effect)
 
     def to_dict(self) -> dict[str, Any]:
@@ -193,6 +194,7 @@ def table(
                 p_holm=float(p_holm),
                 verdict=verdict,
                 pairs=comparison.n,
+                asked=repeats,
                 repeats_needed=None
                 if comparison.pairs_needed is None
                 else max(comparison.pairs_needed, floor),

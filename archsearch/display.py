@@ -134,7 +134,9 @@ def confirmation_table(rows: list[Row]) -> Table:
         table.add_column(column, justify=justify, no_wrap=column != "verdict")
     for row in rows:
         verdict = row.verdict
-        if verdict == "inconclusive" and row.repeats_needed:
+        if row.pairs < row.asked:
+            verdict += f" ({row.pairs} of {row.asked} pairs)"
+        elif verdict == "inconclusive" and row.repeats_needed:
             verdict += f" (~{row.repeats_needed} repeats)"
         table.add_row(
             row.cell,
