@@ -28,7 +28,7 @@ from typing import Any
 
 from archsearch.search.base import Outcome, Proposal, Searcher
 from archsearch.search.ranking import Ranking
-from archsearch.space import mutate
+from archsearch.space import Mutant, MutationFailed, mutate
 from tasks.measured import noise_margin
 
 
@@ -75,10 +75,25 @@ class JozefowiczSearch(Searcher):
                     seed=self.seed + self.reevals,
                 )
             return
-        parent = self.rng.choice(self.members)
-        mutant = mutate(self.cell(parent), self.rng, seen=self.cells.keys())
+        mutant = self._mutant(self.rng.choice(self.members))
+        if mutant is None:
+            return  # every member's neighbourhood is seen: nothing new to try
         digest = self.add_cell(mutant.cell, parent=mutant.parent, mutations=mutant.mutations)
         self.enqueue(digest, self.tasks[0], purpose="candidate")
+
+    def _mutant(self, parent: str) -> Mutant | None:
+        """An unseen mutant of ``parent``; if it has none (a long search can see all its
+        near mutants), of another member, tried in a random order; None if none has."""
+        try:
+            return mutate(self.cell(parent), self.rng, seen=self.cells.keys())
+        except MutationFailed:
+            others = [d for d in self.members if d != parent]
+        for other in self.rng.sample(others, len(others)):
+            try:
+                return mutate(self.cell(other), self.rng, seen=self.cells.keys())
+            except MutationFailed:
+                continue
+        return None
 
     def learn(self, proposal: Proposal, outcome: Outcome) -> None:
         if proposal.cell_hash == self.reference:

@@ -129,3 +129,26 @@ def test_jozefowicz_sends_good_candidates_on_and_keeps_the_best_list():
 def test_unknown_searcher_lists_the_names():
     with pytest.raises(ValueError, match="jozefowicz, evolution, random"):
         make_searcher("annealing", tasks=TASKS)
+
+
+def test_jozefowicz_mutates_another_member_when_one_has_no_unseen_mutant(monkeypatch):
+    from archsearch.search import jozefowicz
+    from archsearch.space import MutationFailed, mutate
+
+    searcher = JozefowiczSearch(tasks=TASKS, trials=1, seed=0, reeval_probability=0.0)
+    run(searcher, 12)  # the seeds scored: the list holds more than one member
+    exhausted = set(searcher.members[:1])
+
+    def mutate_but_not(cell, rng, *, seen):
+        if cell.canonical_hash() in exhausted:
+            raise MutationFailed("all seen")
+        return mutate(cell, rng, seen=seen)
+
+    monkeypatch.setattr(jozefowicz, "mutate", mutate_but_not)
+    known = set(searcher.cells)
+    new = [p for p in run(searcher, 30) if p.cell_hash not in known]
+    assert new and all(p.parent not in exhausted for p in new)
+    exhausted.update(searcher.members)  # now no member has one: nothing is proposed
+    while searcher.queue:
+        searcher.queue.pop()
+    assert searcher.ask() is None
