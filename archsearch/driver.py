@@ -102,6 +102,9 @@ def run_search(
     return searcher, run, progress
 
 
+RESERVE_EVERY_S = 1.0  # how often the time kept for the confirmation is estimated again
+
+
 class _Loop:
     """The two phases of a run over one executor: the search, then its confirmation."""
 
@@ -120,6 +123,7 @@ class _Loop:
         self.done = confirm.done_slots(run.finished())
         self.seconds: dict[tuple[str, int], list[float]] = {}
         self.start = time.monotonic()
+        self._reserve_at = -math.inf  # when the confirmation's time was last estimated
 
     # -- the search ---------------------------------------------------------------------------
     def search(self) -> Progress:
@@ -152,7 +156,12 @@ class _Loop:
         limit = self.spec.max_seconds
         if limit is None:
             return False
-        self.progress.reserve = self._confirmation_seconds() if self.spec.confirm else 0.0
+        # The estimate reads every cell (the best to confirm): at most once a second, so its
+        # cost per evaluation does not grow with the run.
+        now = time.monotonic()
+        if self.spec.confirm and now - self._reserve_at >= RESERVE_EVERY_S:
+            self._reserve_at = now
+            self.progress.reserve = self._confirmation_seconds()
         return self.progress.elapsed + self.progress.reserve >= limit
 
     def _confirmation_seconds(self) -> float:
