@@ -92,8 +92,11 @@ class RayExecutor(Executor):
                 _join(ray, address)
             else:
                 _check_this_machine(cpus_per_eval)
-                # A private local instance: no dashboard, the node on loopback.
+                # A private local instance: no dashboard, the node on loopback. "local": a
+                # new one even when another run's instance (or a `ray start`) is up, which
+                # ray.init() would join instead ("Found multiple active Ray instances").
                 ray.init(
+                    address="local",
                     num_cpus=None
                     if workers is None
                     else max(1, math.ceil(workers * cpus_per_eval)),
