@@ -131,6 +131,19 @@ def done_slots(evaluations: Iterable[Any]) -> dict[tuple, float]:
     return found
 
 
+def seconds_by_rung(evaluations: Iterable[Any]) -> dict[tuple[str, int], list[float]]:
+    """Seconds per trial that the run's own evaluations took, by (task, rung) (copies from
+    other runs took none here and are left out)."""
+    seconds: dict[tuple[str, int], list[float]] = {}
+    for e in evaluations:
+        meta = e.meta
+        if meta.get("reused_from") or not meta.get("seconds"):
+            continue
+        per_trial = meta["seconds"] / max(1, meta.get("trials_asked", len(e.trials)))
+        seconds.setdefault((e.task, meta.get("rung", 0)), []).append(per_trial)
+    return seconds
+
+
 def still_needed(proposals: Sequence[Proposal], done: Mapping[tuple, float]) -> list[Proposal]:
     return [p for p in proposals if _slot_of(p) not in done]
 

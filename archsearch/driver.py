@@ -120,8 +120,9 @@ class _Loop:
         )
         # What the run has committed, by what makes two trainings the same (confirm.slot),
         # and how long each (task, rung) took here: kept up to date at every commit.
-        self.done = confirm.done_slots(run.finished())
-        self.seconds: dict[tuple[str, int], list[float]] = {}
+        finished = run.finished()
+        self.done = confirm.done_slots(finished)
+        self.seconds = confirm.seconds_by_rung(finished)  # (a resumed run knows its costs)
         self.start = time.monotonic()
         self._reserve_at = -math.inf  # when the confirmation's time was last estimated
 

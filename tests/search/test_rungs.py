@@ -185,6 +185,16 @@ def test_a_time_budget_keeps_time_for_the_confirmation(tmp_path):
     frame = load_results(url, run="rungs")
     assert (frame["purpose"] == "confirm").any()
     assert result.confirmation and all(r.pairs == 3 for r in result.confirmation)
+    # A resumed run estimates the confirmation from what its evaluations took before.
+    from archsearch.store import Store
+    from archsearch.store.store import finished_evaluations
+
+    store = Store(url)
+    with store.engine.connect() as conn:
+        finished = finished_evaluations(store, store.run_id(conn, "rungs"))
+    seconds = confirm.seconds_by_rung(finished)
+    assert {(t, r) for t in TASKS for r in (0, 1)} <= set(seconds)
+    assert all(s == pytest.approx(0.05) for values in seconds.values() for s in values)
 
 
 def _slots(frame):
