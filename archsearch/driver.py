@@ -20,7 +20,7 @@ from archsearch import confirm
 from archsearch.execute import Executor, Finished
 from archsearch.naming import readable_name
 from archsearch.search import Outcome, Searcher, searcher_for
-from archsearch.spec import RESUMABLE, RunSpec
+from archsearch.spec import RESUMABLE, RunSpec, stored_value
 from archsearch.store import RunHandle, Store
 from archsearch.store.reuse import budget_of, evaluation_settings, find_reusable
 
@@ -365,10 +365,9 @@ class _StopFlag:
 
 
 def _differences(stored: dict, given: dict) -> list[str]:
-    """Keys whose values differ; a key the stored run predates counts at its default."""
-    defaults = RunSpec().identity()
+    """Keys whose values differ; a key the stored run predates counts as it meant then."""
     keys = (set(stored) | set(given)) - set(RESUMABLE) - _NEVER_IDENTITY
-    return sorted(k for k in keys if stored.get(k, defaults.get(k)) != given.get(k))
+    return sorted(k for k in keys if stored_value(stored, k) != given.get(k))
 
 
 # Runs stored before RunSpec hold these too; they never were part of a run's identity.
@@ -377,7 +376,7 @@ _NEVER_IDENTITY = {"max_evaluations", "max_seconds", "storage"}
 
 def _mismatch(name: str, stored: dict, given: dict) -> str:
     keys = _differences(stored, given)
-    changes = ", ".join(f"{k}: {stored.get(k)!r} -> {given.get(k)!r}" for k in keys)
+    changes = ", ".join(f"{k}: {stored_value(stored, k)!r} -> {given.get(k)!r}" for k in keys)
     return (
         f"run {name!r} exists with another configuration ({changes}); "
         f"resume it with the same options, or start a new run with --name"

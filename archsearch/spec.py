@@ -175,6 +175,28 @@ class RunSpec:
 # May change when a run is resumed.
 RESUMABLE = ("name", "budget")
 
+# What a run stored before rungs and confirmation existed meant by their absence: one rung,
+# the whole preset, nothing confirmed. It resumes, and reads, as that.
+PREDATED = {
+    "rungs": 1,
+    "eta": DEFAULT_ETA,
+    "top_share": 1.0,
+    "confirm": 0,
+    "confirm_repeats": DEFAULT_CONFIRM_REPEATS,
+    "margin": DEFAULT_MARGIN,
+}
+
+
+def stored_value(config: dict[str, Any], key: str) -> Any:
+    """A setting of a stored run's config; one the run predates, as it meant then."""
+    if key in config:
+        return config[key]
+    return PREDATED.get(key, _default_identity().get(key))
+
+
+def _default_identity() -> dict[str, Any]:
+    return RunSpec().identity()
+
 
 @dataclass(frozen=True)
 class Resources:

@@ -29,7 +29,18 @@ def searcher_for(config: Any) -> Searcher:
     """The searcher a run spec describes (a ``RunSpec``, or its stored config as a dict, where
     settings a run predates take their defaults): the driver, the spec's checks and ``show``
     all make it here."""
-    get = config.get if isinstance(config, dict) else lambda key, default: getattr(config, key)
+    from archsearch.spec import PREDATED
+
+    if isinstance(config, dict):
+
+        def get(key: str, default: Any) -> Any:
+            return config.get(key, PREDATED.get(key, default))
+
+    else:
+
+        def get(key: str, default: Any) -> Any:
+            return getattr(config, key)
+
     return make_searcher(
         get("searcher", "jozefowicz"),
         tasks=list(get("tasks", ())),

@@ -20,6 +20,7 @@ from archsearch.cli import app
 from archsearch.rungs import Rungs
 from archsearch.search import searcher_for
 from archsearch.search.base import Outcome
+from archsearch.spec import PREDATED
 from archsearch.store import load_results
 from tasks import task_config
 
@@ -260,3 +261,20 @@ def test_the_winners_curse_compares_rung_0_with_the_top_rung_and_the_confirmatio
     assert top.spearman > 0.8 and confirmed.cells == 5
     assert 0 <= confirmed.stayed <= confirmed.of <= 5
     assert "Spearman" in describe(result)
+
+
+def test_a_run_stored_before_rungs_resumes_as_one_rung_without_confirmation(tmp_path):
+    """A stored config without the rung and confirmation settings meant one rung, the whole
+    preset and nothing confirmed: resuming it with those values is the same run."""
+    from archsearch.store import Store
+
+    url = f"sqlite:///{tmp_path}/s.db"
+    old = spec(rungs=1, top_share=1.0, confirm=0, confirm_repeats=2)
+    config = {k: v for k, v in old.to_dict().items() if k not in PREDATED}
+    store = Store(url)
+    store.open_run(old.name, config).close(ending="interrupted")
+    store.close()
+    launch(old, Resources(storage=url, in_process=True), evaluate=stand_in)
+    assert load_results(url, run="rungs")["key"].nunique() == 60
+    with pytest.raises(ValueError, match="rungs: 1 -> 2"):
+        launch(old.replace(rungs=2), Resources(storage=url, in_process=True))
