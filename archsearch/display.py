@@ -124,7 +124,8 @@ def partial_table(searcher: Searcher, *, top: int = 10) -> Table | None:
 def confirmation_table(rows: list[Row]) -> Table:
     """The confirmation's rows: relative performance, its interval, Holm's p, the verdict."""
     table = Table(
-        title="confirmation (relative performance, 95% interval, Holm-adjusted p)",
+        title="confirmation (relative performance, 95% interval, Holm-adjusted p; "
+        "n: the repeats that would decide)",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
         collapse_padding=True,
@@ -137,7 +138,7 @@ def confirmation_table(rows: list[Row]) -> Table:
         if row.pairs < row.asked:
             verdict += f" ({row.pairs} of {row.asked} pairs)"
         elif verdict == "inconclusive" and row.repeats_needed:
-            verdict += f" (~{row.repeats_needed} repeats)"
+            verdict += f" (n≈{row.repeats_needed})"  # the repeats that would decide
         table.add_row(
             row.cell,
             row.baseline,
