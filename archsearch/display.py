@@ -16,7 +16,8 @@ from archsearch.search import Searcher
 
 def progress_line(p: Progress) -> str:
     """One line: evaluations done and in flight, best score so far, time left."""
-    budget = f"/{p.budget_evaluations}" if p.budget_evaluations else ""
+    # The budget counts the search's evaluations; the confirmation comes after it.
+    budget = f"/{p.budget_evaluations}" if p.budget_evaluations and p.phase == "search" else ""
     best = "-" if math.isnan(p.best_score) else f"{p.best_score:.3f} ({p.best_cell})"
     left = ""
     if p.phase == "confirm":
@@ -57,7 +58,7 @@ def ranking_table(searcher: Searcher, *, top: int = 15) -> Table:
     """Cell, score, relative performance per task, trials: best first."""
     reference = searcher.cells[searcher.reference].name
     table = Table(
-        title=f"ranking (score: worst task, relative to {reference})",
+        title=f"ranking (score: worst task, relative to {reference}, at the cell's highest rung)",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
         collapse_padding=True,
@@ -65,6 +66,7 @@ def ranking_table(searcher: Searcher, *, top: int = 15) -> Table:
     table.add_column("#", justify="right")
     table.add_column("cell", no_wrap=True)
     table.add_column("score", justify="right")
+    table.add_column("rung", justify="right")  # where the score was measured
     for task in searcher.tasks:
         table.add_column(task, justify="right")
     table.add_column("trials", justify="right")
@@ -78,6 +80,7 @@ def ranking_table(searcher: Searcher, *, top: int = 15) -> Table:
             str(rank),
             readable_name(searcher.cells, digest),
             f"{score:.3f}",
+            str(searcher.highest_rung(digest)),
             *(f"{searcher.relative(digest, t):.3f}" for t in searcher.tasks),
             str(sum(entry.trials.values())),
             parent,
