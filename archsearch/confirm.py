@@ -18,6 +18,7 @@ is the plan less what the run has committed, so a resumed run picks up where it 
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -57,7 +58,7 @@ class Row:
 def chosen(searcher: Searcher, k: int) -> list[str]:
     """The ``k`` best cells to confirm (hashes): the highest rung reached first, then the
     score there. Without a scored candidate, the LSTM stands in (against the GRU)."""
-    baselines = _baseline_hashes()
+    baselines = baseline_hashes()
     excluded = set(baselines.values())
     scored = []
     for digest in searcher.cells:
@@ -76,7 +77,7 @@ def chosen(searcher: Searcher, k: int) -> list[str]:
 def headline(searcher: Searcher, cells: Sequence[str]) -> str:
     """What the confirmation compares, in words."""
     names = ", ".join(name_of(searcher, c) for c in cells)
-    if cells == [_baseline_hashes()["lstm"]]:
+    if cells == [baseline_hashes()["lstm"]]:
         return f"no candidate has a score in time: confirming {names} against gru"
     return f"confirming {names} against {' and '.join(BASELINES)}"
 
@@ -86,7 +87,7 @@ def plan(searcher: Searcher, cells: Sequence[str], repeats: int) -> list[Proposa
     task, at the top rung, repeats ``0..repeats-1`` (deterministic keys)."""
     top = searcher.rungs.top
     proposals = []
-    for digest in [*cells, *(d for d in _baseline_hashes().values() if d not in cells)]:
+    for digest in [*cells, *(d for d in baseline_hashes().values() if d not in cells)]:
         text = searcher.cells[digest].text if digest in searcher.cells else _zoo_text(digest)
         for task in searcher.tasks:
             group = _key(digest, task, 0)
@@ -145,7 +146,7 @@ def seconds_by_rung(evaluations: Iterable[Any]) -> dict[tuple[str, int], list[fl
 
 
 def still_needed(proposals: Sequence[Proposal], done: Mapping[tuple, float]) -> list[Proposal]:
-    return [p for p in proposals if _slot_of(p) not in done]
+    return [p for p in proposals if slot_of(p) not in done]
 
 
 def table(
@@ -160,7 +161,7 @@ def table(
     from archsearch.analysis.stats import compare_paired, holm, pairs_for_holm
     from archsearch.analysis.verdicts import paired_verdict
 
-    baselines = _baseline_hashes()
+    baselines = baseline_hashes()
     top, comparisons = searcher.rungs.top, []
     for digest in cells:
         for name, base in baselines.items():
@@ -246,7 +247,8 @@ def _median(values: Sequence[float]) -> float:
     return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
-def _slot_of(p: Proposal) -> tuple:
+def slot_of(p: Proposal) -> tuple:
+    """The ``slot`` a proposal trains."""
     return slot(p.cell_hash, p.task, p.rung, p.repeat, p.seed, p.trials)
 
 
@@ -254,7 +256,9 @@ def _key(digest: str, task: str, repeat: int) -> str:
     return f"{PURPOSE}-{digest[:16]}-{task}-r{repeat}"
 
 
-def _baseline_hashes() -> dict[str, str]:
+@functools.cache
+def baseline_hashes() -> dict[str, str]:
+    """The baselines' canonical hashes by zoo name."""
     return {name: zoo.get(name).canonical_hash() for name in BASELINES}
 
 
@@ -264,7 +268,7 @@ def name_of(searcher: Searcher, digest: str) -> str:
 
     if digest in searcher.cells:
         return readable_name(searcher.cells, digest)
-    return next(name for name, d in _baseline_hashes().items() if d == digest)
+    return next(name for name, d in baseline_hashes().items() if d == digest)
 
 
 def _zoo_text(digest: str) -> str:
@@ -275,25 +279,52 @@ def _zoo_text(digest: str) -> str:
     raise KeyError(digest)
 
 
-def stored_table(store: Any, name: str) -> list[Row] | None:
-    """Run ``name``'s confirmation table as its committed evaluations give it now (read-only,
-    so it serves a run in progress); None for a run that confirms nothing."""
+@dataclass(frozen=True)
+class StoredRun:
+    """A run as its store holds it: config, searcher at its last commit, evaluations."""
+
+    config: dict[str, Any]
+    searcher: Searcher
+    evaluations: list[Any]  # store.StoredEvaluation, in commit order
+
+
+def stored_run(store: Any, name: str, summary: Any = None) -> StoredRun:
+    """Run ``name`` of ``store``, read-only (``summary``: its ``run_summary``, if read)."""
     from archsearch.search import searcher_for
     from archsearch.store.store import finished_evaluations
     from archsearch.store.summary import run_summary
 
-    summary = run_summary(store, name)
-    config = summary.config
-    if not config.get("confirm") or config.get("searcher") == "fixed":
-        return None
-    searcher = searcher_for(config)
+    summary = summary or run_summary(store, name)
+    searcher = searcher_for(summary.config)
     if summary.saved:
         searcher.load_state_dict(summary.saved)
     with store.engine.connect() as conn:
-        run_id = store.run_id(conn, name)
-    done = done_slots(finished_evaluations(store, run_id))
+        evaluations = finished_evaluations(store, store.run_id(conn, name))
+    return StoredRun(summary.config, searcher, evaluations)
+
+
+def confirms(config: dict[str, Any]) -> bool:
+    """Whether a run with this stored config ends with a confirmation."""
+    return bool(config.get("confirm")) and config.get("searcher") != "fixed"
+
+
+def run_table(run: StoredRun) -> list[Row]:
+    """A stored run's confirmation table as its committed evaluations give it now."""
+    config, searcher = run.config, run.searcher
     cells = chosen(searcher, config["confirm"])
+    done = done_slots(run.evaluations)
     return table(searcher, cells, config["confirm_repeats"], done, margin=config["margin"])
+
+
+def stored_table(store: Any, name: str) -> list[Row] | None:
+    """Run ``name``'s confirmation table now (read-only, so it serves a run in progress);
+    None for a run that confirms nothing."""
+    from archsearch.store.summary import run_summary
+
+    summary = run_summary(store, name)
+    if not confirms(summary.config):
+        return None
+    return run_table(stored_run(store, name, summary))
 
 
 EXPLAINED = (

@@ -247,14 +247,7 @@ class _Loop:
             tell=tell,
         )
         self.done.setdefault(
-            confirm.slot(
-                proposal.cell_hash,
-                proposal.task,
-                proposal.rung,
-                proposal.repeat,
-                proposal.seed,
-                proposal.trials,
-            ),
+            confirm.slot_of(proposal),
             math.nan if finished.metric is None else finished.metric,
         )
         if finished.reused_from is None:

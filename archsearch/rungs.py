@@ -72,10 +72,14 @@ class Rungs:
         }
         return {**overrides, **scaled}
 
+    def quota(self, ranked: int) -> int:
+        """How many of the ``ranked`` cells complete at a rung belong to its promoted best."""
+        return ranked // self.eta
+
     def promotable(self, ranked: list[str], promoted: set[str]) -> list[str]:
         """Of ``ranked`` (the cells complete at one rung, best first), those to promote now:
-        the best ``floor(len(ranked) / eta)`` not yet promoted."""
-        return [cell for cell in ranked[: len(ranked) // self.eta] if cell not in promoted]
+        the best ``quota(len(ranked))`` not yet promoted."""
+        return [cell for cell in ranked[: self.quota(len(ranked))] if cell not in promoted]
 
     def describe(self) -> str:
         if self.count == 1 and self.top_share == 1:

@@ -23,10 +23,7 @@ from dataclasses import dataclass
 from scipy import stats
 
 from archsearch import confirm
-from archsearch.search import searcher_for
 from archsearch.store import Store
-from archsearch.store.store import finished_evaluations
-from archsearch.store.summary import run_summary
 
 
 @dataclass(frozen=True)
@@ -53,20 +50,15 @@ def winners_curse(url: str | None, run: str, *, k: int = 5) -> WinnersCurse:
     """The measurement for run ``run`` of the store at ``url`` (read-only)."""
     store = Store(url, create=False)
     try:
-        summary = run_summary(store, run)
-        with store.engine.connect() as conn:
-            evaluations = finished_evaluations(store, store.run_id(conn, run))
+        stored = confirm.stored_run(store, run)
     finally:
         store.close()
-    config = summary.config
-    searcher = searcher_for(config)
-    if summary.saved:
-        searcher.load_state_dict(summary.saved)
-    baselines = set(confirm._baseline_hashes().values())
+    searcher = stored.searcher
+    baselines = set(confirm.baseline_hashes().values())
     candidates = [d for d in searcher.cells if d not in baselines]
     rung0 = _scores(searcher, candidates, 0)
     top = _scores(searcher, candidates, searcher.rungs.top)
-    confirmed = _confirmed(searcher, config, evaluations)
+    confirmed = _confirmed(stored)
     first = sorted(rung0, key=lambda d: -rung0[d])[:k]
     name = confirm.name_of
     return WinnersCurse(
@@ -86,20 +78,20 @@ def _scores(searcher, cells, rung: int) -> dict[str, float]:
     return {d: s for d, s in scored.items() if not math.isnan(s)}
 
 
-def _confirmed(searcher, config, evaluations) -> dict[str, float]:
+def _confirmed(stored: confirm.StoredRun) -> dict[str, float]:
     """Each confirmed cell's score: the minimum over tasks of its mean relative performance
     against the reference over the paired repeats."""
-    if not config.get("confirm"):
+    if not confirm.confirms(stored.config):
         return {}
-    cells = confirm.chosen(searcher, config["confirm"])
-    done = confirm.done_slots(evaluations)
-    rows = confirm.table(searcher, cells, config["confirm_repeats"], done, margin=config["margin"])
+    searcher = stored.searcher
     reference = searcher.cells[searcher.reference].name
     by_cell: dict[str, list[float]] = {}
-    for row in rows:
+    for row in confirm.run_table(stored):
         if row.baseline == reference:
             by_cell.setdefault(row.cell, []).append(row.relative)
-    names = {confirm.name_of(searcher, d): d for d in cells}
+    names = {
+        confirm.name_of(searcher, d): d for d in confirm.chosen(searcher, stored.config["confirm"])
+    }
     return {names[c]: min(v) for c, v in by_cell.items() if v and not any(map(math.isnan, v))}
 
 

@@ -223,8 +223,7 @@ class Searcher(ABC):
             if self.cells[digest].asked_rung <= rung:
                 self._enqueue_rung(digest, rung + 1, purpose="reference")
             return
-        # Rungs.promotable's rule: the best floor(n / eta) at the rung, n the cells ranked.
-        share = len(board.ranked) // self.rungs.eta
+        share = self.rungs.quota(len(board.ranked))  # Rungs.promotable's rule, incrementally
         while (first := board.unpromoted.best()) and board.ranked.rank(first[0]) < share:
             board.unpromoted.remove(first[0])
             self._enqueue_rung(first[0], rung + 1, purpose="promotion")

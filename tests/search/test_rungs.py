@@ -86,7 +86,7 @@ def test_the_best_third_of_a_rung_is_promoted_and_the_baselines_always():
     floor(n / eta) of the n cells its rung has completed so far; so at any moment the
     rung's best third has been promoted (and earlier promotions stay)."""
     searcher = searcher_for(spec())
-    baselines = set(confirm._baseline_hashes().values())
+    baselines = set(confirm.baseline_hashes().values())
 
     def complete_at_0() -> list[str]:
         return [
