@@ -12,6 +12,7 @@ __version__ = "0.1.0"
 
 # name -> (module, attribute); attribute None: the module itself.
 _LAZY = {
+    "EvalSetting": ("archsearch.setting", "EvalSetting"),
     "Evaluation": ("archsearch.evaluation", "Evaluation"),
     "LaunchResult": ("archsearch.launcher", "LaunchResult"),
     "Resources": ("archsearch.spec", "Resources"),
@@ -22,7 +23,7 @@ _LAZY = {
     "compile_cell": ("archsearch.compile", "compile_cell"),
     "evaluate": ("archsearch.evaluation", "evaluate"),
     "launch": ("archsearch.launcher", "launch"),
-    "load_cell": ("archsearch.evaluation", "load_cell"),
+    "load_cell": ("archsearch.zoo", "load_cell"),
     "load_results": ("archsearch.store", "load_results"),
     "zoo": ("archsearch.zoo", None),
 }

@@ -291,11 +291,12 @@ class StoredRun:
 def stored_run(store: Any, name: str, summary: Any = None) -> StoredRun:
     """Run ``name`` of ``store``, read-only (``summary``: its ``run_summary``, if read)."""
     from archsearch.search import searcher_for
+    from archsearch.spec import RunSpec
     from archsearch.store.store import finished_evaluations
     from archsearch.store.summary import run_summary
 
     summary = summary or run_summary(store, name)
-    searcher = searcher_for(summary.config)
+    searcher = searcher_for(RunSpec.from_stored(summary.config))
     if summary.saved:
         searcher.load_state_dict(summary.saved)
     with store.engine.connect() as conn:

@@ -20,9 +20,10 @@ from archsearch import confirm
 from archsearch.execute import Executor, Finished
 from archsearch.naming import readable_name
 from archsearch.search import Outcome, Searcher, searcher_for
+from archsearch.setting import TaskSetting
 from archsearch.spec import RESUMABLE, RunSpec, stored_value
 from archsearch.store import RunHandle, Store
-from archsearch.store.reuse import budget_of, evaluation_settings, find_reusable
+from archsearch.store.reuse import find_reusable
 
 
 @dataclass
@@ -112,7 +113,7 @@ class _Loop:
         self.spec, self.searcher, self.executor = spec, searcher, executor
         self.store, self.run, self.on_event, self.stopping = store, run, on_event, stopping
         self.reuse = reuse
-        self.settings = evaluation_settings(spec.to_dict())  # what a copy must match
+        self._resolved: dict[tuple[str, int], TaskSetting] = {}  # by (task, rung)
         self.progress = Progress(
             done=run.count(),
             budget_seconds=spec.max_seconds,
@@ -213,8 +214,8 @@ class _Loop:
             parent=proposal.parent,
             mutations=proposal.mutations,
         )
-        settings = self._settings(proposal)
-        copied = _reusable(settings, self.store, self.run, proposal) if self.reuse else None
+        resolved = self._setting(proposal)
+        copied = _reusable(resolved, self.store, self.run, proposal) if self.reuse else None
         if copied is None:
             self.executor.submit(proposal)
             return False
@@ -239,13 +240,7 @@ class _Loop:
     def _committed(self, finished: Finished, *, tell: bool) -> None:
         """Commit a finished evaluation, tell the searcher (``tell``), and report it."""
         proposal, progress = finished.proposal, self.progress
-        _commit(
-            self.searcher,
-            self.run,
-            finished,
-            budget_of(proposal.task, self._settings(proposal)),
-            tell=tell,
-        )
+        _commit(self.searcher, self.run, finished, self._setting(proposal), tell=tell)
         self.done.setdefault(
             confirm.slot_of(proposal),
             math.nan if finished.metric is None else finished.metric,
@@ -262,23 +257,24 @@ class _Loop:
         name = readable_name(cells, proposal.cell_hash) if proposal.cell_hash in cells else ""
         self.on_event(Event("commit", progress, finished, cell=name))
 
-    def _settings(self, proposal) -> dict:
-        """The evaluation settings of the proposal's rung (its task knobs scaled)."""
-        knobs = self.spec.rung_plan.knobs(
-            proposal.task, self.spec.preset, self.settings["overrides"], proposal.rung
-        )
-        return {**self.settings, "overrides": knobs}
+    def _setting(self, proposal) -> TaskSetting:
+        """The run's evaluation setting resolved for the proposal's task and rung."""
+        key = (proposal.task, proposal.rung)
+        if key not in self._resolved:
+            task, rung = key
+            self._resolved[key] = self.spec.evaluation.resolve(task, self.spec.rung_plan, rung)
+        return self._resolved[key]
 
     def _tick_clock(self) -> None:
         self.progress.elapsed = time.monotonic() - self.start
 
 
-def _reusable(settings, store: Store, run: RunHandle, proposal) -> Finished | None:
+def _reusable(resolved: TaskSetting, store: Store, run: RunHandle, proposal) -> Finished | None:
     """The proposal's evaluation as another run of the store committed it, if one did."""
     found = find_reusable(
         store,
         run_id=run.id,
-        settings=settings,
+        setting=resolved,
         cell=proposal.cell_hash,
         task=proposal.task,
         trials=proposal.trials,
@@ -289,7 +285,8 @@ def _reusable(settings, store: Store, run: RunHandle, proposal) -> Finished | No
         return None
     meta = found.evaluation.meta
     trials = found.evaluation.trials
-    return Finished(proposal, trials, meta.get("metric"), meta.get("worker", ""), 0.0, found.run)
+    worker = meta.get("worker", "")
+    return Finished(proposal, trials, meta.get("metric"), worker, 0.0, found.run, resolved.digest)
 
 
 def _best(searcher: Searcher, progress: Progress) -> None:
@@ -300,7 +297,7 @@ def _best(searcher: Searcher, progress: Progress) -> None:
 
 
 def _commit(
-    searcher: Searcher, run: RunHandle, finished: Finished, budget: str, *, tell: bool = True
+    searcher: Searcher, run: RunHandle, finished: Finished, setting: TaskSetting, *, tell: bool
 ) -> None:
     """Record a finished evaluation; with ``tell``, the searcher learns it first and its
     state is saved in the same transaction (a confirmation leaves the state as it was)."""
@@ -322,7 +319,10 @@ def _commit(
             "seed": proposal.seed,
             "repeat": proposal.repeat,
             "rung": proposal.rung,
-            "budget": budget,  # the task's knob values at the rung (store/reuse.py)
+            # What it was trained under (archsearch.setting; store/reuse.py compares it): the
+            # worker's own digest, or, where no worker answered, the run's.
+            "setting": finished.setting or setting.digest,
+            "budget": setting.budget,  # the task's knob values at the rung
             **({"reused_from": finished.reused_from} if finished.reused_from else {}),
         },
         state=searcher.state_changes() if tell else None,  # the parts that changed

@@ -16,21 +16,20 @@ from __future__ import annotations
 import functools
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import optuna
 import torch
 
 import tasks as task_suite
-from archsearch import zoo
-from archsearch.cell import Cell, parse_cell
-from archsearch.hparams import Space, get_space, make_study
+from archsearch.cell import Cell
+from archsearch.hparams import get_space, make_study
 from archsearch.records import TrialResult, trial_seed
-from archsearch.spec import DEFAULT_PRESET, DEFAULT_SPACE
+from archsearch.setting import EvalSetting, TaskSetting
 from archsearch.train import StepCallback, TrainSettings, train_trial
+from archsearch.zoo import load_cell
 
 # Called after each trial with (index, total, result).
 TrialCallback = Callable[[int, int, TrialResult], None]
@@ -49,6 +48,7 @@ class Evaluation:
     higher_is_better: bool
     space: str
     seed: int
+    setting: str = ""  # the digest of its resolved setting (archsearch.setting)
     trials: list[TrialResult] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -77,30 +77,11 @@ class Evaluation:
             "higher_is_better": self.higher_is_better,
             "space": self.space,
             "seed": self.seed,
+            "setting": self.setting,
             "seconds": self.seconds,
             "trials": [t.to_dict() for t in self.trials],
             "best": None if best is None else best.to_dict(),
         }
-
-
-def load_cell(spec: str | Cell) -> Cell:
-    """A cell from a zoo name, a path to a cell file, or cell text; ``ValueError`` (a
-    ``CellError`` for bad text) when it is none of these or its file can't be read."""
-    if isinstance(spec, Cell):
-        return spec
-    if "\n" in spec or spec.lstrip().startswith("cell "):
-        return parse_cell(spec)
-    path = Path(spec)
-    if path.is_dir() and spec not in zoo.names():
-        raise ValueError(f"{spec!r} is a folder; give a zoo name, a cell file or cell text")
-    if spec.endswith(".cell") or (path.suffix and path.is_file()):
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            why = getattr(error, "strerror", None) or "not UTF-8 text"
-            raise ValueError(f"cannot read the cell file {spec!r}: {why}") from None
-        return parse_cell(text)
-    return zoo.get(spec)
 
 
 @functools.lru_cache(maxsize=8)
@@ -112,59 +93,65 @@ def build_task(name: str, preset: str, seed: int, overrides: tuple[tuple[str, An
 
 def evaluate(
     cell: str | Cell,
-    task: str,
+    task: str | TaskSetting,
     *,
-    preset: str = DEFAULT_PRESET,
-    trials: int = 4,
-    space: str | Space = DEFAULT_SPACE,
-    sampler: str = "random",
-    pruner: str | None = None,
+    setting: EvalSetting | None = None,
     seed: int = 0,
-    data_seed: int | None = None,
     repeat: int = 0,
-    fixed: Mapping[str, Any] | None = None,
-    overrides: Mapping[str, Any] | None = None,
     threads: int = 1,
     settings: TrainSettings | None = None,
     on_trial: TrialCallback | None = None,
     on_step: StepCallback | None = None,
+    **changes: Any,
 ) -> Evaluation:
     """Train ``cell`` on ``task`` with ``trials`` sampled hyperparameter settings.
 
-    ``fixed`` pins hyperparameters (validated against the space); ``overrides``
-    changes task knobs of the preset (``hidden_size=64``). ``data_seed`` (default
-    ``seed``) seeds the task's data alone, so a re-evaluation with new settings
-    can keep the same examples. ``repeat`` (0, 1, ...) trains the same settings on the
-    same data again with other initialisation and batch-order seeds. ``threads`` sets
-    torch's intra-op threads for this process (several evaluations may share a
-    machine).
+    ``task`` is a task name, or a ``TaskSetting`` already resolved (a search's worker gets
+    one from its run's spec). With a name, the evaluation setting is ``setting`` (default
+    ``EvalSetting()``) with ``changes`` to its fields (``preset="smoke"``, ``trials=2``,
+    ``fixed={"lr": 0.01}``, ``overrides={"hidden_size": 64}``), checked and resolved here,
+    as a search checks and resolves its own. The data come from the setting's ``data_seed``
+    (default ``seed``), so a re-evaluation with new settings can keep the same examples.
+    ``repeat`` (0, 1, ...) trains the same settings on the same data again with other
+    initialisation and batch-order seeds. ``threads`` sets torch's intra-op threads for
+    this process (several evaluations may share a machine).
     """
-    if trials < 1:
-        raise ValueError(f"trials must be at least 1, not {trials}")
+    if isinstance(task, TaskSetting):
+        if setting is not None or changes:
+            raise TypeError("a resolved task setting takes no further setting or changes")
+        resolved = task
+    else:
+        chosen = (setting or EvalSetting()).replace(**changes).checked((task,))
+        resolved = chosen.with_seed(seed).resolve(task)
+    chosen = resolved.setting
     cell = load_cell(cell)
-    space = get_space(space)
-    fixed = space.check_fixed(fixed or {})
+    space = get_space(chosen.space)
+    fixed = space.check_fixed(dict(chosen.fixed))
+    data_seed = seed if chosen.data_seed is None else chosen.data_seed
     the_task = build_task(
-        task,
-        preset,
-        seed if data_seed is None else data_seed,
-        tuple(sorted((overrides or {}).items())),
+        resolved.task, chosen.preset, data_seed, tuple(sorted(resolved.knobs.items()))
     )
     torch.set_num_threads(threads)
     study = make_study(
-        higher_is_better=the_task.higher_is_better, sampler=sampler, pruner=pruner, seed=seed
+        higher_is_better=the_task.higher_is_better,
+        sampler=chosen.sampler,
+        pruner=chosen.pruner,
+        seed=seed,
     )
     evaluation = Evaluation(
         cell_text=cell.to_text(),
         cell_hash=cell.canonical_hash(),
         cell_name=cell.name,
         task=the_task.name,
-        preset=preset,
+        preset=chosen.preset,
         metric=the_task.metric,
         higher_is_better=the_task.higher_is_better,
         space=space.name,
         seed=seed,
+        setting=resolved.digest,
     )
+    settings = settings or TrainSettings(backend=chosen.backend)
+    trials = chosen.trials
     start = time.monotonic()
     for index in range(trials):
         trial = study.ask()
@@ -181,7 +168,7 @@ def evaluate(
                 trial_params,
                 optimizer=space.optimizer,
                 seed=trial_seed(seed, index, repeat),
-                settings=settings or TrainSettings(),
+                settings=settings,
                 report=report,
                 on_step=on_step,
             )

@@ -10,6 +10,7 @@ killed process after its retries, a time limit) comes back as a result with a
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 import time
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from archsearch.records import failed_trial
 from archsearch.rungs import Rungs
 from archsearch.search.base import Proposal
+from archsearch.setting import EvalSetting, TaskSetting
 
 if TYPE_CHECKING:
     from archsearch.spec import RunSpec
@@ -28,22 +30,12 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class EvalOptions:
-    """How every evaluation of a run goes (the same for all workers): from its ``RunSpec``.
+    """How every evaluation of a run goes (the same for all workers): its spec's evaluation
+    setting and rungs, with what the machine adds (threads, a time limit)."""
 
-    No defaults here: the spec owns them (``archsearch.spec``), so that no executor
-    can evaluate under a space or fixed values other than the run's.
-    """
-
-    preset: str
-    space: str
-    sampler: str
-    pruner: str | None
-    data_seed: int
-    threads: int
-    backend: str
-    overrides: dict[str, Any]  # task knobs
-    fixed: dict[str, Any]  # hyperparameters not sampled
+    setting: EvalSetting  # RunSpec.evaluation: checked, with the run's data seed
     rungs: Rungs  # how a proposal's rung changes its task's knobs
+    threads: int = 1  # torch threads per evaluation
     # Seconds an evaluation may train (Resources.time_limit), kept by the training loop
     # itself; None where the executor enforces the limit (Ray cancels the task).
     time_limit: float | None = None
@@ -51,19 +43,11 @@ class EvalOptions:
     @classmethod
     def of(cls, spec: RunSpec, *, threads: int = 1, time_limit: float | None = None) -> EvalOptions:
         """The evaluation options of ``spec``, with ``threads`` torch threads per evaluation."""
-        return cls(
-            preset=spec.preset,
-            space=spec.space,
-            sampler=spec.sampler,
-            pruner=spec.pruner,
-            data_seed=spec.seed,
-            threads=threads,
-            backend=spec.backend,
-            overrides=dict(spec.overrides),
-            fixed=dict(spec.fixed),
-            rungs=spec.rung_plan,
-            time_limit=time_limit,
-        )
+        return cls(spec.evaluation, spec.rung_plan, threads, time_limit)
+
+    def resolve(self, task: str, rung: int = 0) -> TaskSetting:
+        """The setting of an evaluation of ``task`` at ``rung``."""
+        return self.setting.resolve(task, self.rungs, rung)
 
 
 @dataclass
@@ -76,6 +60,7 @@ class Finished:
     worker: str
     seconds: float
     reused_from: str | None = None  # the run whose committed evaluation this copies
+    setting: str | None = None  # the digest of the setting the worker trained under
 
 
 def evaluate_proposal(proposal: dict[str, Any], options: EvalOptions) -> dict[str, Any]:
@@ -88,23 +73,15 @@ def evaluate_proposal(proposal: dict[str, Any], options: EvalOptions) -> dict[st
     device = "cuda" if torch.cuda.is_available() and _gpu_assigned() else "cpu"
     start = time.monotonic()
     deadline = None if options.time_limit is None else start + options.time_limit
+    resolved = options.resolve(proposal["task"], proposal.get("rung", 0))
+    trials = resolved.setting.replace(trials=proposal["trials"])
     evaluation = evaluate(
         proposal["cell_text"],
-        proposal["task"],
-        preset=options.preset,
-        trials=proposal["trials"],
-        space=options.space,
-        sampler=options.sampler,
-        pruner=options.pruner,
+        dataclasses.replace(resolved, setting=trials),
         seed=proposal["seed"],
-        data_seed=options.data_seed,
         repeat=proposal.get("repeat", 0),
-        fixed=options.fixed,
-        overrides=options.rungs.knobs(
-            proposal["task"], options.preset, options.overrides, proposal.get("rung", 0)
-        ),
         threads=options.threads,
-        settings=TrainSettings(backend=options.backend, device=device, deadline=deadline),
+        settings=TrainSettings(backend=trials.backend, device=device, deadline=deadline),
     )
     best = evaluation.best
     return {
@@ -112,6 +89,7 @@ def evaluate_proposal(proposal: dict[str, Any], options: EvalOptions) -> dict[st
         "metric": None if best is None else best.metric_valid,
         "worker": worker_name(),
         "seconds": time.monotonic() - start,
+        "setting": evaluation.setting,  # the digest of what it trained under
     }
 
 
@@ -136,7 +114,9 @@ def failure(proposal: Proposal, status: str, error: str) -> Finished:
 
 def to_finished(proposal: Proposal, data: dict[str, Any]) -> Finished:
     trials = [{**t, "trial": i, "worker": data["worker"]} for i, t in enumerate(data["trials"])]
-    return Finished(proposal, trials, data["metric"], data["worker"], data["seconds"])
+    return Finished(
+        proposal, trials, data["metric"], data["worker"], data["seconds"], None, data.get("setting")
+    )
 
 
 class Executor(ABC):

@@ -81,6 +81,7 @@ def launch(
     ``evaluate`` replaces the function each evaluation runs (the fault drills
     inject faults with it).
     """
+    spec = spec.checked()  # the registries' checks, before a store exists
     resources = resources or Resources()
     notify = on_event or (lambda event: None)
     storage = resources.storage or DEFAULT_URL

@@ -24,11 +24,24 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from archsearch.rungs import Rungs
+from archsearch.setting import (
+    DEFAULT_BACKEND,
+    DEFAULT_PRESET,
+    DEFAULT_PRUNER,
+    DEFAULT_REPEATS,
+    DEFAULT_SAMPLER,
+    DEFAULT_SPACE,
+    DEFAULT_TRIALS,
+    EvalSetting,
+    check_integer,
+    check_seed,
+)
 from archsearch.spec_toml import dumps_toml
 
 try:
@@ -40,10 +53,6 @@ except ModuleNotFoundError:  # Python 3.10
 DEFAULT_SEARCHER = "jozefowicz"  # the paper's procedure
 # Cheapest first, by measured cost (tasks/measured.py); music is held out for testing.
 DEFAULT_TASKS = ("arith", "ptb", "xml")
-DEFAULT_PRESET = "quick"  # trains in seconds to a minute per trial on a CPU
-# Adam with a log-uniform learning rate: at laptop budgets the paper's SGD grid
-# ("jozefowicz") leaves most models untrained (results/findings-quick-adam).
-DEFAULT_SPACE = "adam"
 # The whole run, confirmation included: the search stops proposing in time to confirm.
 DEFAULT_BUDGET = "13m"
 # Successive halving (archsearch.rungs): two rungs, each three times the one below, so a
@@ -72,16 +81,15 @@ class RunSpec:
     searcher: str = DEFAULT_SEARCHER
     # The searcher's own options, e.g. {"cells": [...]} for "fixed", {"threshold": 0.0}.
     searcher_options: dict[str, Any] = field(default_factory=dict)
-    # One setting per (cell, task): a laptop search ranks more cells than it re-tries
-    # settings; paper runs ask for more.
-    trials: int = 1
+    # How each evaluation samples and trains (archsearch.setting owns these defaults).
+    trials: int = DEFAULT_TRIALS
     space: str = DEFAULT_SPACE
-    sampler: str = "random"  # random search meets every cell with the same settings
-    pruner: str = "none"  # few trials per cell: too few for a pruner to judge
+    sampler: str = DEFAULT_SAMPLER
+    pruner: str = DEFAULT_PRUNER
     fixed: dict[str, Any] = field(default_factory=dict)  # hyperparameters not sampled
     overrides: dict[str, Any] = field(default_factory=dict)  # task knobs, e.g. hidden_size
-    repeats: int = 1  # trainings of each evaluation: same settings and data, other init seeds
-    backend: str = "torchscript"  # the fast one; "eager" is for debugging
+    repeats: int = DEFAULT_REPEATS
+    backend: str = DEFAULT_BACKEND
     # Evaluations (40), or wall time of this invocation ("600s", "10m", "2h"), or "none"
     # (a fixed list of cells ends by itself).
     budget: str = DEFAULT_BUDGET
@@ -94,10 +102,36 @@ class RunSpec:
     margin: float = DEFAULT_MARGIN  # relative performance within 1 ± margin: equivalent
 
     def __post_init__(self) -> None:
+        # Plain checks only: making a spec imports no torch and builds nothing. What needs
+        # the registries (tasks, knobs, space, searcher, backend) is ``checked``'s, which
+        # ``launch`` calls before anything is stored or trained.
+        for name, value in _plain(self).items():
+            object.__setattr__(self, name, value)
+
+    def checked(self) -> RunSpec:
+        """This spec checked against the registries, in its normal form (registered task
+        names, fixed values as the space's); ``ValueError`` names a bad value."""
         from archsearch.spec_check import check
 
-        for name, value in check(self).items():
-            object.__setattr__(self, name, value)
+        normal = check(self)
+        changed = {k: v for k, v in normal.items() if getattr(self, k) != v}
+        return replace(self, **changed) if changed else self
+
+    @property
+    def evaluation(self) -> EvalSetting:
+        """The setting every evaluation of this run is trained under (the data seed: ``seed``)."""
+        return EvalSetting(
+            preset=self.preset,
+            overrides=self.overrides,
+            space=self.space,
+            sampler=self.sampler,
+            pruner=self.pruner,
+            fixed=self.fixed,
+            backend=self.backend,
+            data_seed=self.seed,
+            trials=self.trials,
+            repeats=self.repeats,
+        )
 
     # -- budget --------------------------------------------------------------------------------
     @property
@@ -139,6 +173,14 @@ class RunSpec:
         if "budget" in values:
             values["budget"] = str(values["budget"])
         return cls(**values)
+
+    @classmethod
+    def from_stored(cls, config: dict[str, Any]) -> RunSpec:
+        """The spec of a stored run's config, settings it predates as it meant them
+        (``PREDATED``); keys of versions before the run spec are left out."""
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in config.items() if k in known}
+        return cls.from_dict({**{k: v for k, v in PREDATED.items() if k not in config}, **values})
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
@@ -185,6 +227,46 @@ PREDATED = {
     "confirm_repeats": DEFAULT_CONFIRM_REPEATS,
     "margin": DEFAULT_MARGIN,
 }
+
+
+def _plain(spec: RunSpec) -> dict[str, Any]:
+    """The checks that need no registry; the values to replace by their plain form."""
+    check_name(spec.name)
+    tasks = _tasks(spec.tasks)
+    if not tasks:
+        raise ValueError("a run needs at least one task")
+    if len(set(tasks)) != len(tasks):
+        raise ValueError(f"tasks {list(tasks)} name a task twice")
+    for name, low in (("rungs", 1), ("eta", 2), ("confirm", 0), ("confirm_repeats", 2)):
+        check_integer(name, getattr(spec, name), low)
+    spec.rung_plan.fraction(0)  # Rungs checks top_share
+    margin = spec.margin
+    if isinstance(margin, bool) or not (isinstance(margin, int | float) and 0 < margin < 1):
+        raise ValueError(f"margin must be a number between 0 and 1, not {margin!r}")
+    check_seed(spec.seed)
+    spec.evaluation  # noqa: B018  (EvalSetting checks trials and repeats)
+    parse_budget(spec.budget)
+    normal: dict[str, Any] = {"tasks": tasks, "budget": str(spec.budget)}
+    if spec.searcher == "fixed":
+        # A fixed list of cells (a finding, a comparison) is trained in full and judged by
+        # its own analysis: no rungs to climb, nothing to confirm.
+        normal.update(rungs=1, top_share=1.0, confirm=0)
+    return normal
+
+
+# A run name becomes a folder name (results/report-NAME): no path separator, no leading dot.
+NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}")
+
+
+def check_name(name: object) -> None:
+    """A run name: letters, digits, ``-_.``, up to 100 characters, not starting with a dot."""
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(f"a run needs a non-empty name, got {name!r}")
+    if not NAME.fullmatch(name):
+        raise ValueError(
+            f"run name {name!r}: use up to 100 letters, digits, '-', '_' and '.', "
+            f"not starting with '.' (it names the run's report folder)"
+        )
 
 
 def stored_value(config: dict[str, Any], key: str) -> Any:
@@ -270,4 +352,4 @@ def parse_budget(text: str | int) -> tuple[int | None, float | None]:
 def _tasks(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         return tuple(t.strip() for t in value.split(",") if t.strip())
-    return tuple(value)
+    return tuple(str(t) for t in value)

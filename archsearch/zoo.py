@@ -10,6 +10,8 @@ parameters at each call, ``scale(c)`` is ``p ⊙ c`` with a learned vector ``p``
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from archsearch.cell import Cell, parse_cell
 from archsearch.registry import Registry
 
@@ -261,3 +263,23 @@ cell greff_fgr(x; h, c, i, f, o):
     o = sigmoid(ao + scale(c))
     h = o * tanh(c)
 """)
+
+
+def load_cell(spec: str | Cell) -> Cell:
+    """A cell from a zoo name, a path to a cell file, or cell text; ``ValueError`` (a
+    ``CellError`` for bad text) when it is none of these or its file can't be read."""
+    if isinstance(spec, Cell):
+        return spec
+    if "\n" in spec or spec.lstrip().startswith("cell "):
+        return parse_cell(spec)
+    path = Path(spec)
+    if path.is_dir() and spec not in names():
+        raise ValueError(f"{spec!r} is a folder; give a zoo name, a cell file or cell text")
+    if spec.endswith(".cell") or (path.suffix and path.is_file()):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            why = getattr(error, "strerror", None) or "not UTF-8 text"
+            raise ValueError(f"cannot read the cell file {spec!r}: {why}") from None
+        return parse_cell(text)
+    return get(spec)

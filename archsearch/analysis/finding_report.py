@@ -18,8 +18,9 @@ from archsearch.analysis import plots
 from archsearch.analysis.report import Block, render_html, render_markdown
 from archsearch.analysis.reproduce import Finding, judge
 from archsearch.analysis.stats import ALPHA, pairs_for_holm
-from archsearch.analysis.tables import ranking, reference_hash, relative_intervals
+from archsearch.analysis.tables import ranking, relative_intervals
 from archsearch.analysis.verdicts import sentence
+from archsearch.store.frame import reference_hash
 
 
 def write_finding_report(

@@ -29,7 +29,7 @@ from archsearch.analysis.tables import (
 from archsearch.cell import parse_cell
 from archsearch.scoring import relative, score
 from archsearch.space import ablations
-from archsearch.spec_check import check_name
+from archsearch.spec import check_name
 from archsearch.store import Store, load_results
 from archsearch.store.engine import safe
 

@@ -12,34 +12,10 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from archsearch import zoo
 from archsearch.analysis.stats import ALPHA, compare_cells, holm
 from archsearch.scoring import relative
+from archsearch.store.frame import best_trials, reference_hash
 from tasks import directions
-
-
-def best_trials(frame: pd.DataFrame) -> pd.DataFrame:
-    """The best finished trial of each (cell, task), by validation metric."""
-    ok = frame[(frame["status"] == "ok") & frame["metric_valid"].notna()]
-    if ok.empty:
-        return ok.assign(higher_is_better=pd.Series(dtype=bool))
-    higher = directions(sorted(ok["task"].unique()))
-    sign = ok["task"].map(higher).map({True: -1.0, False: 1.0})
-    order = ok.assign(_key=sign * ok["metric_valid"]).sort_values(["cell", "task", "_key"])
-    best = order.groupby(["cell", "task"], sort=False).head(1).drop(columns="_key")
-    return best.assign(higher_is_better=best["task"].map(higher)).reset_index(drop=True)
-
-
-def reference_hash(frame: pd.DataFrame, reference: str) -> str:
-    """The hash of the reference: a zoo name, a cell name in the frame, or a hash."""
-    if reference in zoo.names():
-        return zoo.get(reference).canonical_hash()
-    named = frame.loc[frame["cell_name"] == reference, "cell"].unique()
-    if len(named) == 1:
-        return str(named[0])
-    if reference in set(frame["cell"]):
-        return reference
-    raise ValueError(f"reference {reference!r} is neither a zoo cell nor a cell in the results")
 
 
 def ranking(

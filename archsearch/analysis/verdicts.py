@@ -47,7 +47,7 @@ from archsearch.analysis.stats import (
     pairs_for_holm,
     pairs_for_power,
 )
-from archsearch.analysis.tables import reference_hash
+from archsearch.store.frame import reference_hash
 from tasks import directions
 
 # The equivalence margin on relative performance, 1 ± 3%: the run spec owns the default (a

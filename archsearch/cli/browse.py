@@ -14,7 +14,7 @@ import typer
 from rich import box
 from rich.table import Table
 
-from archsearch.cli import app, fail, finite, out
+from archsearch.cli.common import app, fail, finite, out
 from archsearch.naming import readable_name
 
 Opt = typer.Option
@@ -24,9 +24,10 @@ def rebuild_searcher(config: dict[str, Any], saved: dict[str, Any] | None):
     """The run's searcher as it stood at its last commit (stored config and state);
     None for a run whose config names no searcher (written by other tools)."""
     from archsearch.search import searcher_for
+    from archsearch.spec import RunSpec
 
     try:
-        searcher = searcher_for(config)
+        searcher = searcher_for(RunSpec.from_stored(config))
         if saved:
             searcher.load_state_dict(saved)
     except (KeyError, TypeError, ValueError):

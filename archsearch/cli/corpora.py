@@ -18,7 +18,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from archsearch.cli import app, err, fail, out
+from archsearch.cli.common import app, err, fail, out
 
 SPLITS = ("train", "valid", "test")
 

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from archsearch.cli import app, fail, fmt, out
+from archsearch.cli.common import app, fail, fmt, out
 
 Opt = typer.Option
 

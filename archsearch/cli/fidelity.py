@@ -8,9 +8,9 @@ from typing import Annotated
 
 import typer
 
-from archsearch.cli import app, err, fail, finite, out
+from archsearch.cli.common import app, err, fail, finite, out
 from archsearch.cli.single import parse_assignments, typed
-from archsearch.spec import DEFAULT_SPACE
+from archsearch.setting import DEFAULT_PRESET, DEFAULT_SPACE
 
 
 @app.command("fidelity")
@@ -24,7 +24,7 @@ def fidelity_command(
         ),
     ],
     task: Annotated[str, typer.Option(help="Task the budget trains on.")] = "ptb",
-    preset: Annotated[str, typer.Option(help="Preset of the budget under test.")] = "quick",
+    preset: Annotated[str, typer.Option(help="Preset of the budget under test.")] = DEFAULT_PRESET,
     knob: Annotated[
         list[str] | None, typer.Option(help="Change the budget: --knob train_steps=800")
     ] = None,

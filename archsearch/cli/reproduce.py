@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated
 import pandas as pd
 import typer
 
-from archsearch.cli import app, fail, out
+from archsearch.cli.common import app, fail, out
 from archsearch.spec import Resources, RunSpec
 
 if TYPE_CHECKING:
@@ -120,7 +120,7 @@ def finding_specs(
         top_share=1.0,
         confirm=0,
         **({} if space is None else {"space": space}),
-    )
+    ).checked()
     return [
         base.replace(name=f"reproduce-{key}-{preset}-s{s}", seed=s)
         for s in range(seed, seed + repeats)

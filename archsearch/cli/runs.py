@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from archsearch.cli import app, err, fail, fmt, out
+from archsearch.cli.common import app, err, fail, fmt, out
 from archsearch.cli.progress import watcher
 from archsearch.cli.single import parse_assignments, typed
 from archsearch.spec import (
@@ -109,8 +109,10 @@ def search_command(
     given["fixed"] = set_ and parse_assignments(set_, "--set")
     given["overrides"] = knob and typed(parse_assignments(knob, "--knob"))
     try:
-        spec = (RunSpec.load(config) if config else RunSpec()).replace(
-            **{key: value for key, value in given.items() if value is not None}
+        spec = (
+            (RunSpec.load(config) if config else RunSpec())
+            .replace(**{key: value for key, value in given.items() if value is not None})
+            .checked()
         )
         resources = Resources(
             workers=workers,
@@ -216,9 +218,9 @@ def ablate_command(
         has_repeats,
         importance_order,
     )
-    from archsearch.evaluation import load_cell
     from archsearch.space import ablations
     from archsearch.store import StoreError, load_results
+    from archsearch.zoo import load_cell
 
     try:
         full = load_cell(cell)
@@ -238,7 +240,7 @@ def ablate_command(
             seed=seed,
             budget="none",
             **({} if space is None else {"space": space}),
-        )
+        ).checked()
         resources = Resources(workers=workers, storage=storage, in_process=in_process)
     except ValueError as error:
         raise fail(str(error)) from None

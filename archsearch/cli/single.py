@@ -10,8 +10,15 @@ from rich import box
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from archsearch.cli import app, err, fail, finite, fmt, out
-from archsearch.spec import DEFAULT_SPACE
+from archsearch.cli.common import app, err, fail, finite, fmt, out
+from archsearch.setting import (
+    DEFAULT_BACKEND,
+    DEFAULT_PRESET,
+    DEFAULT_PRUNER,
+    DEFAULT_SAMPLER,
+    DEFAULT_SPACE,
+    DEFAULT_TRIALS,
+)
 
 
 def parse_assignments(pairs: list[str], what: str) -> dict[str, str]:
@@ -70,11 +77,13 @@ def eval_command(
         typer.Argument(help="More name=value pairs for --set.", show_default=False),
     ] = None,
     task: Annotated[str, typer.Option(help="Task name (see `archsearch tasks`).")] = "xml",
-    preset: Annotated[str, typer.Option(help="smoke, quick or paper.")] = "quick",
-    trials: Annotated[int, typer.Option(min=1, help="Hyperparameter settings to try.")] = 4,
+    preset: Annotated[str, typer.Option(help="smoke, quick or paper.")] = DEFAULT_PRESET,
+    trials: Annotated[
+        int, typer.Option(min=1, help="Hyperparameter settings to try.")
+    ] = DEFAULT_TRIALS,
     space: Annotated[str, typer.Option(help="Hyperparameter space.")] = DEFAULT_SPACE,
-    sampler: Annotated[str, typer.Option(help="random or tpe.")] = "random",
-    pruner: Annotated[str, typer.Option(help="none, median or hyperband.")] = "none",
+    sampler: Annotated[str, typer.Option(help="random or tpe.")] = DEFAULT_SAMPLER,
+    pruner: Annotated[str, typer.Option(help="none, median or hyperband.")] = DEFAULT_PRUNER,
     seed: Annotated[int, typer.Option(help="Seed for data, sampling and initialisation.")] = 0,
     repeats: Annotated[
         int, typer.Option(min=1, help="Train the same settings again with other seeds.")
@@ -86,23 +95,30 @@ def eval_command(
         list[str] | None, typer.Option(help="Override a task knob: --knob hidden_size=64")
     ] = None,
     threads: Annotated[int, typer.Option(min=1, help="torch threads.")] = 1,
-    backend: Annotated[str, typer.Option(help="torchscript or eager.")] = "torchscript",
+    backend: Annotated[str, typer.Option(help="torchscript or eager.")] = DEFAULT_BACKEND,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Evaluate one cell on one task with sampled hyperparameters; report every trial."""
     from archsearch.evaluation import evaluate
+    from archsearch.setting import EvalSetting, check_seed
     from archsearch.spec import check_threads
-    from archsearch.spec_check import check_backend, check_seed
-    from archsearch.train import TrainSettings
 
-    try:  # before anything is built or trained
-        check_backend(backend)
+    try:  # checked as a search checks its setting, before anything is built or trained
         check_seed(seed)
         check_threads(threads)
+        setting = EvalSetting(
+            preset=preset,
+            overrides=typed(parse_assignments(knob or [], "--knob")),
+            space=space,
+            sampler=sampler,
+            pruner=pruner,
+            fixed=parse_assignments([*(set_ or []), *(assignments or [])], "--set"),
+            backend=backend,
+            trials=trials,
+            repeats=repeats,
+        ).checked((task,))
     except ValueError as error:
         raise fail(str(error)) from None
-    fixed = parse_assignments([*(set_ or []), *(assignments or [])], "--set")
-    overrides = typed(parse_assignments(knob or [], "--knob"))
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -138,17 +154,10 @@ def eval_command(
                     evaluate(
                         cell,
                         task,
-                        preset=preset,
-                        trials=trials,
-                        space=space,
-                        sampler=sampler,
-                        pruner=pruner,
+                        setting=setting,
                         seed=seed,
                         repeat=repeat,
-                        fixed=fixed,
-                        overrides=overrides,
                         threads=threads,
-                        settings=TrainSettings(backend=backend),
                         on_trial=on_trial,
                         on_step=on_step,
                     )

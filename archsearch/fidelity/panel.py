@@ -91,7 +91,7 @@ def sample_held_out(cells: Sequence[PanelCell], n: int) -> list[PanelCell]:
 
 def cell_panel(specs: Sequence[str]) -> list[PanelCell]:
     """Zoo names, cell files or cell texts, without reference values."""
-    from archsearch.evaluation import load_cell
+    from archsearch.zoo import load_cell
 
     panel = []
     for spec in specs:

@@ -20,14 +20,20 @@ from typing import Any
 from archsearch.fidelity.measures import Agreement, agreement, mean_over_seeds, seed_to_seed
 from archsearch.fidelity.panel import PanelCell
 from archsearch.fidelity.signals import SIGNALS, TrialView, oriented, signal_values, unrecorded
+from archsearch.setting import DEFAULT_PRESET, DEFAULT_SPACE, EvalSetting
 
 
 @dataclass(frozen=True)
 class Budget:
     """An evaluation budget: a preset with task knobs changed (``train_steps=2000``)."""
 
-    preset: str = "quick"
+    preset: str = DEFAULT_PRESET
     overrides: Mapping[str, Any] = field(default_factory=dict)
+
+    def setting(self, space: str, fixed: Mapping[str, Any]) -> EvalSetting:
+        """The evaluation setting this budget trains a panel under."""
+        return EvalSetting(preset=self.preset, overrides=dict(self.overrides), space=space,
+                           fixed=dict(fixed))  # fmt: skip
 
     def describe(self) -> str:
         knobs = ", ".join(f"{k}={v}" for k, v in sorted(self.overrides.items()))
@@ -132,7 +138,7 @@ def measure_fidelity(
     budget: Budget,
     reference: Budget | None = None,
     seeds: Sequence[int] = (0, 1),
-    space: str = "adam",
+    space: str = DEFAULT_SPACE,
     fixed: Mapping[str, Any] | None = None,
     name: str = "fidelity",
     resources=None,
@@ -162,6 +168,8 @@ def measure_fidelity(
     task_class = task_suite.TASKS.get(the_task)[0]
     higher = task_class.higher_is_better
     fixed = dict(fixed or {})
+    for each in (budget, reference) if reference else (budget,):
+        each.setting(space, fixed).checked((the_task,))  # as a search checks, before training
     runs = {
         seed: _train(
             panel, the_task, budget, seed, space, fixed, f"{name}-s{seed}", resources, on_event
@@ -255,7 +263,8 @@ def _seed_to_seed(by_seed, higher: bool, lacking=()) -> float:
 def _train(panel, task, budget, seed, space, fixed, name, resources, on_event):
     """{cell text: (validation metric or None, CPU-seconds, TrialView or None)} for one run:
     None where the trial did not finish."""
-    from archsearch import RunSpec, launch
+    from archsearch.launcher import launch
+    from archsearch.spec import RunSpec
 
     texts = [c.text for c in panel]
     spec = RunSpec(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archsearch.registry import Registry
 from archsearch.search.base import Outcome, Proposal, Searcher
@@ -10,6 +10,9 @@ from archsearch.search.evolution import EvolutionSearch
 from archsearch.search.fixed import FixedSearch
 from archsearch.search.jozefowicz import JozefowiczSearch
 from archsearch.search.random_search import RandomSearch
+
+if TYPE_CHECKING:
+    from archsearch.spec import RunSpec
 
 SEARCHERS: Registry[type[Searcher]] = Registry("searcher")
 for _cls in (JozefowiczSearch, EvolutionSearch, RandomSearch):
@@ -25,32 +28,19 @@ def make_searcher(name: str, **options: Any) -> Searcher:
     return SEARCHERS.get(name)(**options)
 
 
-def searcher_for(config: Any) -> Searcher:
-    """The searcher a run spec describes (a ``RunSpec``, or its stored config as a dict, where
-    settings a run predates take their defaults): the driver, the spec's checks and ``show``
-    all make it here."""
-    from archsearch.spec import PREDATED
-
-    if isinstance(config, dict):
-
-        def get(key: str, default: Any) -> Any:
-            return config.get(key, PREDATED.get(key, default))
-
-    else:
-
-        def get(key: str, default: Any) -> Any:
-            return getattr(config, key)
-
+def searcher_for(spec: RunSpec) -> Searcher:
+    """The searcher a run spec describes: the driver, the spec's checks and ``show`` all
+    make it here (a stored run's config: ``RunSpec.from_stored``)."""
     return make_searcher(
-        get("searcher", "jozefowicz"),
-        tasks=list(get("tasks", ())),
-        trials=get("trials", 1),
-        seed=get("seed", 0),
-        preset=get("preset", "quick"),
-        repeats=get("repeats", 1),
-        rungs=get("rungs", 1),
-        eta=get("eta", 3),
-        **get("searcher_options", {}),
+        spec.searcher,
+        tasks=list(spec.tasks),
+        trials=spec.trials,
+        seed=spec.seed,
+        preset=spec.preset,
+        repeats=spec.repeats,
+        rungs=spec.rungs,
+        eta=spec.eta,
+        **spec.searcher_options,
     )
 
 

@@ -84,14 +84,31 @@ def load_results(url: str | None = None, run: str | None = None) -> pd.DataFrame
 
 
 def best_trials(frame: pd.DataFrame) -> pd.DataFrame:
-    """The best finished trial of each (cell, task): by validation metric, in its direction."""
+    """The best finished trial of each (cell, task): by validation metric, in its direction
+    (the frame's ``higher_is_better``, or the task registry's for a frame without it)."""
     ok = frame[(frame["status"] == "ok") & frame["metric_valid"].notna()]
+    if "higher_is_better" not in ok.columns:
+        ok = ok.assign(higher_is_better=ok["task"].map(_directions(set(ok["task"]))))
     if ok.empty:
         return ok
     # Sort so that the best comes first in each group whatever the direction.
     sign = ok["higher_is_better"].map({True: -1.0, False: 1.0}).astype("float64").fillna(1.0)
     order = (ok["metric_valid"] * sign).sort_values(kind="stable").index
     return ok.loc[order].drop_duplicates(["cell", "task"]).sort_index()
+
+
+def reference_hash(frame: pd.DataFrame, reference: str) -> str:
+    """The hash of the reference: a zoo name, a cell name in the frame, or a hash."""
+    from archsearch import zoo
+
+    if reference in zoo.names():
+        return zoo.get(reference).canonical_hash()
+    named = frame.loc[frame["cell_name"] == reference, "cell"].unique()
+    if len(named) == 1:
+        return str(named[0])
+    if reference in set(frame["cell"]):
+        return reference
+    raise ValueError(f"reference {reference!r} is neither a zoo cell nor a cell in the results")
 
 
 def _directions(names) -> dict[str, bool]:

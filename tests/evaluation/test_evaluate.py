@@ -5,10 +5,11 @@ import torch
 
 import tasks
 from archsearch import zoo
-from archsearch.evaluation import evaluate, load_cell
+from archsearch.evaluation import evaluate
 from archsearch.hparams import Choice, Space
 from archsearch.model import TaskModel
 from archsearch.train import measure
+from archsearch.zoo import load_cell
 
 # The paper's SGD at one setting that trains at smoke scale.
 FIXED = {"lr": 1.0, "layers": 1, "init_scale": 1.0, "max_grad_norm": 5.0}

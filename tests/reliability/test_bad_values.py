@@ -8,8 +8,8 @@ from typer.testing import CliRunner
 
 from archsearch import RunSpec
 from archsearch.cli import app
-from archsearch.evaluation import load_cell
 from archsearch.store import Store
+from archsearch.zoo import load_cell
 from tests.reliability.conftest import one_line_error
 
 runner = CliRunner()

@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 
 from archsearch import Resources, RunSpec, launch
+from archsearch.execute import evaluate_proposal
 from archsearch.records import trial_seed
 from archsearch.store import Store
-from archsearch.store.reuse import EVALUATION_KEYS, evaluation_settings, find_reusable
+from archsearch.store.reuse import find_reusable
 
 
 def counting(status: str = "ok"):
@@ -18,7 +19,11 @@ def counting(status: str = "ok"):
 
     def evaluate(proposal: dict, options) -> dict:
         asked.append((proposal["cell_hash"], proposal["task"], proposal["seed"]))
-        metric = 0.1 + (int(proposal["cell_hash"][:6], 16) % 1000) / 2000 + 0.01 * options.data_seed
+        metric = (
+            0.1
+            + (int(proposal["cell_hash"][:6], 16) % 1000) / 2000
+            + 0.01 * options.setting.data_seed
+        )
         trials = [
             {
                 "params": {"lr": 0.001},
@@ -89,21 +94,15 @@ def test_other_settings_are_trained_again(url, change):
 def test_a_preset_whose_knob_values_changed_is_trained_again(url, monkeypatch):
     """A preset is a name: when a new version gives it other knob values, the evaluations
     stored under the old values are not copied."""
-    from archsearch.store import reuse
     from tasks.arith import ArithTask
 
-    settings = evaluation_settings(spec("a", ["lstm"]).to_dict())
     run(url, spec("a", ["lstm"]), counting())
-    before = reuse.budget_of("arith", settings)
+    before = spec("a", ["lstm"]).evaluation.resolve("arith").digest
     longer = {**ArithTask.PRESETS, "smoke": {**ArithTask.PRESETS["smoke"], "train_steps": 101}}
     monkeypatch.setattr(ArithTask, "PRESETS", longer)
-    reuse._budget_digest.cache_clear()
-    try:
-        after = reuse.budget_of("arith", settings)
-        again = counting()
-        run(url, spec("b", ["lstm"]), again)
-    finally:
-        reuse._budget_digest.cache_clear()  # the next test sees the real preset
+    after = spec("a", ["lstm"]).evaluation.resolve("arith").digest
+    again = counting()
+    run(url, spec("b", ["lstm"]), again)
 
     assert before != after
     assert sorted(task for _, task, _ in again.asked) == ["arith", "arith"]  # xml: copied
@@ -148,19 +147,34 @@ def test_the_lookup_ignores_settings_that_do_not_reach_an_evaluation(url):
     """The run's name, tasks, searcher and budget do not change an evaluation's outcome."""
     run(url, spec("a", ["lstm"]), counting())
     store = Store(url, create=False)
-    config = spec("other", ["tanh"], tasks=("arith",), budget="3").to_dict()
+    other = spec("other", ["tanh"], tasks=("arith",), budget="3")
     found = find_reusable(
         store,
         run_id=-1,
-        settings=evaluation_settings(config),
+        setting=other.evaluation.resolve("arith"),
         cell=_hash("lstm"),
         task="arith",
         trials=2,
         seed=0,
     )
     assert found is not None and found.run == "a"
-    assert {"preset", "space", "fixed", "overrides", "seed"} <= set(EVALUATION_KEYS)
-    assert "name" not in EVALUATION_KEYS and "tasks" not in EVALUATION_KEYS
+    reaching = set(other.evaluation.beyond_budget())
+    assert {"space", "fixed", "data_seed", "backend"} <= reaching
+    assert not reaching & {"name", "tasks", "searcher", "budget"}
+
+
+def test_the_lookup_compares_the_digest_the_evaluation_recorded(url):
+    """A real evaluation (in this process, at smoke) records the digest of the setting it
+    trained under; the driver's lookup asks for the same digest, rung by rung."""
+    the_spec = spec("real", ["lstm"], tasks=("arith",), trials=1)
+    run(url, the_spec, evaluate_proposal)
+    store = Store(url)
+    with store.open_run("real", the_spec.checked().to_dict()) as handle:
+        metas = [done.meta for done in handle.finished()]
+    asked = the_spec.evaluation.resolve("arith", the_spec.rung_plan, 0).digest
+    assert [m["setting"] for m in metas] == [asked, asked]  # gru (the reference) and lstm
+    changed = spec("x", ["lstm"], tasks=("arith",), trials=1, overrides={"hidden_size": 9})
+    assert changed.evaluation.resolve("arith").digest != asked
 
 
 def _hash(name: str) -> str:
