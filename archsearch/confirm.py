@@ -178,7 +178,7 @@ def table(
                 comparison = compare_paired(
                     values(digest),
                     values(base),
-                    higher_is_better=searcher.directions[task],
+                    direction=searcher.direction_of[task],
                     a=name_of(searcher, digest),
                     b=name,
                     task=task,

@@ -312,7 +312,6 @@ def _commit(
         meta={
             "purpose": proposal.purpose,
             "metric": finished.metric,
-            "higher_is_better": searcher.directions[proposal.task],
             "worker": finished.worker,
             "seconds": finished.seconds,
             "trials_asked": proposal.trials,

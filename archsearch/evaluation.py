@@ -25,6 +25,7 @@ import torch
 
 import tasks as task_suite
 from archsearch.cell import Cell
+from archsearch.direction import Direction
 from archsearch.hparams import get_space, make_study
 from archsearch.records import TrialResult, trial_seed
 from archsearch.setting import EvalSetting, TaskSetting
@@ -45,7 +46,7 @@ class Evaluation:
     task: str
     preset: str
     metric: str
-    higher_is_better: bool
+    direction: Direction  # which way its metric improves
     space: str
     seed: int
     setting: str = ""  # the digest of its resolved setting (archsearch.setting)
@@ -62,8 +63,7 @@ class Evaluation:
         ]
         if not finished:
             return None
-        pick = max if self.higher_is_better else min
-        return pick(finished, key=lambda t: t.metric_valid)
+        return max(finished, key=lambda t: self.direction.oriented(t.metric_valid))
 
     def to_dict(self) -> dict[str, Any]:
         best = self.best
@@ -74,7 +74,7 @@ class Evaluation:
             "task": self.task,
             "preset": self.preset,
             "metric": self.metric,
-            "higher_is_better": self.higher_is_better,
+            "higher_is_better": self.direction.maximize,
             "space": self.space,
             "seed": self.seed,
             "setting": self.setting,
@@ -133,7 +133,7 @@ def evaluate(
     )
     torch.set_num_threads(threads)
     study = make_study(
-        higher_is_better=the_task.higher_is_better,
+        direction=the_task.direction,
         sampler=chosen.sampler,
         pruner=chosen.pruner,
         seed=seed,
@@ -145,7 +145,7 @@ def evaluate(
         task=the_task.name,
         preset=chosen.preset,
         metric=the_task.metric,
-        higher_is_better=the_task.higher_is_better,
+        direction=the_task.direction,
         space=space.name,
         seed=seed,
         setting=resolved.digest,

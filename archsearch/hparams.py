@@ -23,6 +23,7 @@ from typing import Any
 
 import optuna
 
+from archsearch.direction import Direction
 from archsearch.registry import Registry
 
 
@@ -201,11 +202,11 @@ def make_pruner(name: str | None) -> optuna.pruners.BasePruner:
     raise ValueError(f"unknown pruner {name!r}; valid names: {', '.join(PRUNERS)}")
 
 
-def make_study(*, higher_is_better: bool, sampler: str, pruner: str | None, seed: int):
+def make_study(*, direction: Direction, sampler: str, pruner: str | None, seed: int):
     """An in-memory Optuna study for one (cell, task) evaluation."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     return optuna.create_study(
-        direction="maximize" if higher_is_better else "minimize",
+        direction=direction.name,
         sampler=make_sampler(sampler, seed),
         pruner=make_pruner(pruner),
     )

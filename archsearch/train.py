@@ -181,7 +181,7 @@ def _run(cell, task, params, optimizer_name, seed, settings, report, on_step, re
             if not math.isfinite(valid):
                 raise _Diverged
             curve.append([step, float(f"{valid:.6g}")])  # six digits: a compact record
-            if best_valid is None or _better(valid, best_valid, task.higher_is_better):
+            if task.direction.better(valid, best_valid):
                 best_valid, best_state, stale_passes = valid, copy.deepcopy(model.state_dict()), 0
             else:
                 stale_passes += 1
@@ -302,10 +302,6 @@ def _penalties(features: torch.Tensor, config) -> torch.Tensor | float:
     if config.temporal_reg and features.shape[0] > 1:
         total = total + config.temporal_reg * (features[1:] - features[:-1]).pow(2).mean()
     return total
-
-
-def _better(value: float, best: float, higher_is_better: bool) -> bool:
-    return value > best if higher_is_better else value < best
 
 
 def _to(batch, device: torch.device):

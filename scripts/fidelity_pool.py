@@ -15,6 +15,7 @@ import argparse
 import json
 from pathlib import Path
 
+from archsearch.direction import Direction
 from archsearch.fidelity import agreement
 
 REPORTS = Path(__file__).resolve().parents[1] / "results" / "fidelity"
@@ -38,13 +39,13 @@ def main() -> None:
     [higher_is_better] = directions
     cells = [c for report in reports for c in report["cells"] if c["name"] not in drop]
     cheap = [c["cheap"][args.seed] for c in cells]
-    found = agreement(cheap, [c["reference"] for c in cells], higher_is_better=higher_is_better)
+    found = agreement(cheap, [c["reference"] for c in cells], direction=Direction(higher_is_better))
     print(
         f"{' + '.join(args.reports)}, seed index {args.seed}, {found.n} cells: "
         f"Spearman {found.spearman:.2f} [{found.spearman_low:.2f}, {found.spearman_high:.2f}], "
         f"Kendall {found.kendall:.2f} [{found.kendall_low:.2f}, {found.kendall_high:.2f}]"
     )
-    sign = -1 if higher_is_better else 1  # best first; a failed run (None) last
+    sign = -Direction(higher_is_better).sign  # best first; a failed run (None) last
     order = sorted(
         cells, key=lambda c: (c["cheap"][args.seed] is None, sign * (c["cheap"][args.seed] or 0))
     )

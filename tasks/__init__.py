@@ -16,7 +16,7 @@ from tasks.arith import ArithTask
 from tasks.base import PRESETS, Batch, Task, TaskConfig, TaskError
 from tasks.music import MusicTask
 from tasks.ptb import PtbTask
-from tasks.registry import TASKS, describe, directions, get, names, register, task_config
+from tasks.registry import TASKS, describe, direction, get, names, register, task_config
 from tasks.sequences import ClassifyArrays, LabelArrays, RegressArrays
 from tasks.xml import XmlTask
 
@@ -40,7 +40,7 @@ __all__ = [
     "TaskConfig",
     "TaskError",
     "describe",
-    "directions",
+    "direction",
     "get",
     "names",
     "register",

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from archsearch.direction import MAXIMIZE
 from tasks.base import Batch, TaskConfig, TaskError, _check
 from tasks.padded import PaddedSet, PaddedTask, pad_token_rows
 
@@ -156,7 +157,7 @@ class ArithTask(PaddedTask):
 
     family = "string"
     metric = "accuracy"
-    higher_is_better = True
+    direction = MAXIMIZE
     input_kind = "tokens"
     config_class = ArithConfig
     PRESETS = PRESETS

@@ -18,6 +18,8 @@ from typing import Any, ClassVar
 
 import torch
 
+from archsearch.direction import Direction
+
 PRESETS = ("smoke", "quick", "paper")
 SPLITS = ("train", "valid", "test")
 LR_SCHEDULES = ("plateau", "linear", "cosine")
@@ -164,7 +166,7 @@ class Task:
     name: str
     family: ClassVar[str]
     metric: ClassVar[str]
-    higher_is_better: ClassVar[bool]
+    direction: ClassVar[Direction]  # which way the metric improves (archsearch.direction)
     input_kind: ClassVar[str]
     stateful: ClassVar[bool] = False
     config_class: ClassVar[type[TaskConfig]] = TaskConfig
@@ -234,7 +236,7 @@ class Task:
             "name": self.name,
             "family": self.family,
             "metric": self.metric,
-            "higher_is_better": self.higher_is_better,
+            "higher_is_better": self.direction.maximize,
             "input_kind": self.input_kind,
             "stateful": self.stateful,
             "n_inputs": self.n_inputs,

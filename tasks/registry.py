@@ -24,6 +24,7 @@ import importlib.metadata
 from collections.abc import Callable
 from typing import Any
 
+from archsearch.direction import Direction
 from archsearch.registry import Registry, UnknownNameError
 from tasks.base import PRESETS, Task, TaskConfig, TaskError, make_config
 
@@ -116,9 +117,10 @@ def task_config(name: str, *, preset: str = "quick", **overrides: Any) -> TaskCo
     return make_config(cls.config_class, cls.presets_for(**fixed), preset, overrides)
 
 
-def directions(task_names) -> dict[str, bool]:
-    """Whether higher is better, per task, without building any data (unknown names raise)."""
-    return {name: TASKS.get(name)[0].higher_is_better for name in task_names}
+def direction(name: str) -> Direction:
+    """Which way task ``name``'s metric improves, without building any data (an unknown
+    name raises)."""
+    return TASKS.get(name)[0].direction
 
 
 def describe(name: str, *, preset: str = "quick", **overrides: Any) -> dict[str, Any]:
@@ -126,4 +128,4 @@ def describe(name: str, *, preset: str = "quick", **overrides: Any) -> dict[str,
     return get(name, preset=preset, **overrides).describe()
 
 
-__all__ = ["PRESETS", "TASKS", "describe", "directions", "get", "names", "register"]
+__all__ = ["PRESETS", "TASKS", "describe", "direction", "get", "names", "register"]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import torch
 from torch.nn import functional
 
+from archsearch.direction import MINIMIZE
 from tasks.base import Batch
 
 
@@ -24,7 +25,7 @@ class BernoulliSteps:
     """Independent Bernoulli outputs; metric ``nll`` per scored step."""
 
     metric = "nll"
-    higher_is_better = False
+    direction = MINIMIZE
 
     def loss(self, logits: torch.Tensor, batch: Batch) -> torch.Tensor:
         """Summed-over-outputs binary cross-entropy, averaged over ``loss_mask`` steps."""
@@ -49,7 +50,7 @@ class SquaredError:
     """Real-valued outputs; metric ``mse`` per output value."""
 
     metric = "mse"
-    higher_is_better = False
+    direction = MINIMIZE
 
     def loss(self, logits: torch.Tensor, batch: Batch) -> torch.Tensor:
         return functional.mse_loss(logits[batch.loss_mask], batch.targets[batch.loss_mask])

@@ -33,6 +33,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
+from archsearch.direction import MAXIMIZE
 from tasks.arrays import Checked, check_arrays
 from tasks.base import SPLITS, Batch, TaskConfig, TaskError
 from tasks.cache import cache_path, load_arrays, save_arrays
@@ -150,7 +151,7 @@ class ClassifyArrays(ArrayTask):
 
     kind = "classify"
     metric = "accuracy"
-    higher_is_better = True
+    direction = MAXIMIZE
 
 
 class RegressArrays(SquaredError, ArrayTask):

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from archsearch.direction import MINIMIZE
 from tasks.base import SPLITS, Batch, Task, TaskConfig, TaskError, _check
 
 HEADS = ("full", "adaptive")
@@ -45,7 +46,7 @@ class StreamTask(Task):
 
     family = "language model"
     metric = "perplexity"
-    higher_is_better = False
+    direction = MINIMIZE
     input_kind = "tokens"
     stateful = True
     config_class = StreamConfig

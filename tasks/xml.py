@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from archsearch.direction import MAXIMIZE
 from tasks.base import TaskConfig, TaskError, _check
 from tasks.padded import PaddedSet, PaddedTask, pad_token_rows
 
@@ -127,7 +128,7 @@ class XmlTask(PaddedTask):
 
     family = "document"
     metric = "accuracy"
-    higher_is_better = True
+    direction = MAXIMIZE
     input_kind = "tokens"
     config_class = XmlConfig
     PRESETS = PRESETS

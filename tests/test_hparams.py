@@ -1,6 +1,7 @@
 import optuna
 import pytest
 
+from archsearch.direction import MAXIMIZE, MINIMIZE
 from archsearch.hparams import (
     SPACES,
     Choice,
@@ -51,7 +52,7 @@ def test_sampling_is_seeded_and_respects_fixed_values(sampler):
     space = get_space("jozefowicz")
 
     def draw(seed):
-        study = make_study(higher_is_better=True, sampler=sampler, pruner=None, seed=seed)
+        study = make_study(direction=MAXIMIZE, sampler=sampler, pruner=None, seed=seed)
         settings = []
         for _ in range(5):
             trial = study.ask()
@@ -68,7 +69,7 @@ def test_sampling_is_seeded_and_respects_fixed_values(sampler):
 
 def test_a_user_space_works_with_the_sampler():
     space = Space(name="mine", optimizer="adam", params={"lr": Choice((0.01,))})
-    study = make_study(higher_is_better=False, sampler="random", pruner="median", seed=0)
+    study = make_study(direction=MINIMIZE, sampler="random", pruner="median", seed=0)
     params = space.suggest(study.ask())
     assert params["lr"] == 0.01 and params["layers"] == 1  # unsampled ones take the defaults
     assert isinstance(study.pruner, optuna.pruners.MedianPruner)

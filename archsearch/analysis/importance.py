@@ -11,7 +11,8 @@ import optuna
 import pandas as pd
 from optuna.distributions import FloatDistribution, IntDistribution
 
-from archsearch.analysis.tables import directions
+from archsearch.direction import Direction
+from tasks import direction
 
 EVALUATORS = {
     "fanova": lambda seed: optuna.importance.FanovaImportanceEvaluator(seed=seed),
@@ -35,7 +36,7 @@ def hyperparameter_importance(
     params = [c for c in frame.columns if c.startswith("params_")]
     columns = {}
     for task, group in ok.groupby("task"):
-        study = _study(group, params, higher_is_better=directions([task])[task])
+        study = _study(group, params, direction=direction(task))
         if study is None:
             continue
         importances = optuna.importance.get_param_importances(
@@ -48,7 +49,7 @@ def hyperparameter_importance(
     return table
 
 
-def _study(group: pd.DataFrame, params: list[str], *, higher_is_better: bool):
+def _study(group: pd.DataFrame, params: list[str], *, direction: Direction):
     varying = [p for p in params if group[p].nunique(dropna=True) > 1]
     rows = group.dropna(subset=varying)
     if len(rows) < MIN_TRIALS or not varying:
@@ -62,7 +63,7 @@ def _study(group: pd.DataFrame, params: list[str], *, higher_is_better: bool):
         else:
             distributions[name] = FloatDistribution(float(values.min()), float(values.max()))
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(direction="maximize" if higher_is_better else "minimize")
+    study = optuna.create_study(direction=direction.name)
     for _, row in rows.iterrows():
         values = {
             name: (

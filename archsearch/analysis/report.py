@@ -18,20 +18,20 @@ import pandas as pd
 from archsearch.analysis import plots
 from archsearch.analysis.importance import hyperparameter_importance
 from archsearch.analysis.tables import (
-    directions,
     gate_importance,
     gate_intervals,
     has_repeats,
     importance_order,
     ranking,
-    reference_hash,
 )
 from archsearch.cell import parse_cell
-from archsearch.scoring import relative, score
+from archsearch.scoring import score
 from archsearch.space import ablations
 from archsearch.spec import check_name
 from archsearch.store import Store, load_results
 from archsearch.store.engine import safe
+from archsearch.store.frame import reference_hash
+from tasks import direction
 
 
 @dataclass
@@ -45,24 +45,21 @@ def score_curve(frame: pd.DataFrame, *, reference: str, tasks: list[str]) -> pd.
     """After each committed evaluation (in key order): the best score of any cell, and of
     any cell but the reference (which scores 1 by definition)."""
     ref = reference_hash(frame, reference)
-    higher = directions(tasks)
+    direction_of = {task: direction(task) for task in tasks}
     best: dict[tuple[str, str], float] = {}
     ok = frame[(frame["status"] == "ok") & frame["metric_valid"].notna()]
     rows = []
     for evaluation, (_, group) in enumerate(frame.groupby("key", sort=True), start=1):
         cell, task = group["cell"].iloc[0], group["task"].iloc[0]
         metrics = ok.loc[group.index.intersection(ok.index), "metric_valid"]
-        if len(metrics) and task in higher:
-            value = metrics.max() if higher[task] else metrics.min()
-            old = best.get((cell, task))
-            if old is None or (value > old if higher[task] else value < old):
+        if len(metrics) and task in direction_of:
+            value = direction_of[task].best(metrics)
+            if direction_of[task].better(value, best.get((cell, task))):
                 best[(cell, task)] = float(value)
         scores = {}
         for candidate in {c for c, _ in best}:
             rel = {
-                t: relative(
-                    best.get((candidate, t)), best.get((ref, t)), higher_is_better=higher[t]
-                )
+                t: direction_of[t].relative(best.get((candidate, t)), best.get((ref, t)))
                 for t in tasks
             }
             scores[candidate] = score(rel)

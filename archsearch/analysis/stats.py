@@ -36,6 +36,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from archsearch.direction import Direction
+
 CONFIDENCE = 0.95  # the intervals' level: 95%, as the study's tables report
 RESAMPLES = 9999  # scipy's default number of bootstrap resamples
 ALPHA = 0.05  # significance level of every verdict, after Holm's correction
@@ -95,7 +97,7 @@ def relative_interval(
     cell: Sequence[float],
     reference: Sequence[float],
     *,
-    higher_is_better: bool,
+    direction: Direction,
     paired: bool,
     confidence: float = CONFIDENCE,
     n_resamples: int = RESAMPLES,
@@ -118,7 +120,7 @@ def relative_interval(
     def ratio(x, y, axis=-1):
         mx, my = np.mean(x, axis=axis), np.mean(y, axis=axis)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return mx / my if higher_is_better else my / mx
+            return direction.ratio(mx, my)
 
     if a.size == 0 or b.size == 0:
         return Interval(math.nan, math.nan, math.nan, 0)
@@ -139,7 +141,7 @@ class Comparison:
     a: str
     b: str
     task: str
-    higher_is_better: bool
+    direction: Direction  # which way the task's metric improves
     n: int  # matched pairs
     mean_a: float
     mean_b: float
@@ -164,7 +166,7 @@ def compare_paired(
     a_values: Sequence[float],
     b_values: Sequence[float],
     *,
-    higher_is_better: bool,
+    direction: Direction,
     a: str = "a",
     b: str = "b",
     task: str = "",
@@ -179,16 +181,16 @@ def compare_paired(
         raise ValueError(f"paired samples differ in length: {x.size} and {y.size}")
     keep = np.isfinite(x) & np.isfinite(y)
     x, y = x[keep], y[keep]
-    d = x - y if higher_is_better else y - x
+    d = direction.difference(x, y)
     difference = bootstrap_interval(d, seed=seed)
-    rel = relative_interval(x, y, higher_is_better=higher_is_better, paired=True, seed=seed)
+    rel = relative_interval(x, y, direction=direction, paired=True, seed=seed)
     p, note = signed_rank_p(d)
     dz = effect_size_dz(d)
     return Comparison(
         a=a,
         b=b,
         task=task,
-        higher_is_better=higher_is_better,
+        direction=direction,
         n=int(d.size),
         mean_a=float(np.mean(x)) if x.size else math.nan,
         mean_b=float(np.mean(y)) if y.size else math.nan,
@@ -329,7 +331,7 @@ def compare_cells(
     b: str,
     task: str,
     *,
-    higher_is_better: bool,
+    direction: Direction,
     metric: str = "metric_valid",
     seed: int = 0,
     names: Mapping[str, str] | None = None,
@@ -340,7 +342,7 @@ def compare_cells(
     return compare_paired(
         pairs["a"].to_numpy(float),
         pairs["b"].to_numpy(float),
-        higher_is_better=higher_is_better,
+        direction=direction,
         a=names.get(a, a),
         b=names.get(b, b),
         task=task,
@@ -353,7 +355,7 @@ def summarize(
     frame: pd.DataFrame,
     *,
     reference: str,
-    directions: Mapping[str, bool],
+    direction_of: Mapping[str, Direction],
     metric: str = "metric_valid",
     seed: int = 0,
 ) -> pd.DataFrame:
@@ -364,16 +366,16 @@ def summarize(
     rows = []
     for (cell, task), group in ok.groupby(["cell", "task"], sort=True):
         value = bootstrap_interval(group[metric].to_numpy(float), seed=seed)
-        higher = directions[task]
+        direction = direction_of[task]
         pairs, _ = matched_pairs(frame, cell, reference, task, metric=metric)
         if len(pairs):
             rel = relative_interval(
-                pairs["a"], pairs["b"], higher_is_better=higher, paired=True, seed=seed
+                pairs["a"], pairs["b"], direction=direction, paired=True, seed=seed
             )
         else:
             theirs = ok.loc[(ok["cell"] == reference) & (ok["task"] == task), metric]
             rel = relative_interval(
-                group[metric], theirs, higher_is_better=higher, paired=False, seed=seed
+                group[metric], theirs, direction=direction, paired=False, seed=seed
             )
         name = group["cell_name"].iloc[0]
         rows.append((cell, name, task, value.n, value.estimate, value.low, value.high))

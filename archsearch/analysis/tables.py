@@ -13,9 +13,8 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 from archsearch.analysis.stats import ALPHA, compare_cells, holm
-from archsearch.scoring import relative
 from archsearch.store.frame import best_trials, reference_hash
-from tasks import directions
+from tasks import direction
 
 
 def ranking(
@@ -40,7 +39,7 @@ def ranking(
     tasks = list(tasks) if tasks is not None else sorted(frame["task"].unique())
     ref = reference_hash(frame, reference)
     metric = best.pivot_table(index="cell", columns="task", values="metric_valid", aggfunc="first")
-    higher = directions(tasks)
+    direction_of = {task: direction(task) for task in tasks}
     rows = []
     for cell, group in frame.groupby("cell"):
         row = {"cell": cell, "cell_name": group["cell_name"].iloc[0]}
@@ -49,7 +48,7 @@ def ranking(
             value = _lookup(metric, cell, task)
             reference_value = _lookup(metric, ref, task)
             row[f"best_{task}"] = value
-            relatives[task] = relative(value, reference_value, higher_is_better=higher[task])
+            relatives[task] = direction_of[task].relative(value, reference_value)
             row[f"rel_{task}"] = relatives[task]
         values = list(relatives.values())
         row["score"] = math.nan if any(math.isnan(v) for v in values) else min(values)
@@ -108,13 +107,13 @@ def relative_intervals(
     where ``p_holm`` < 0.05.
     """
     labelled = dict(cells) if isinstance(cells, Mapping) else {c: c for c in cells}
-    higher = directions(tasks)
+    direction_of = {task: direction(task) for task in tasks}
     rows = []
     for label, digest in labelled.items():
         for task in tasks:
             if digest == full:
                 continue
-            c = compare_cells(frame, digest, full, task, higher_is_better=higher[task])
+            c = compare_cells(frame, digest, full, task, direction=direction_of[task])
             rows.append(
                 {
                     "label": label,
@@ -157,14 +156,12 @@ def gate_importance(
     """
     best = best_trials(frame)
     metric = best.pivot_table(index="cell", columns="task", values="metric_valid", aggfunc="first")
-    higher = directions(tasks)
+    direction_of = {task: direction(task) for task in tasks}
     table = pd.DataFrame(
         {
             task: {
-                label: relative(
-                    _lookup(metric, digest, task),
-                    _lookup(metric, full, task),
-                    higher_is_better=higher[task],
+                label: direction_of[task].relative(
+                    _lookup(metric, digest, task), _lookup(metric, full, task)
                 )
                 for label, digest in variants.items()
             }

@@ -26,7 +26,7 @@ one finding are Holm-adjusted together. With a declared ``margin``:
 
 A paired (cell, baseline, task) comparison has a verdict of its own (``paired_verdict``):
 ``better``, ``worse``, ``equivalent`` or ``inconclusive``, by the same rules.
-"Better" follows each task's metric (``tasks.directions``): higher accuracy, lower perplexity.
+"Better" follows each task's metric (``tasks.direction``): higher accuracy, lower perplexity.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ from archsearch.analysis.stats import (
     pairs_for_power,
 )
 from archsearch.store.frame import reference_hash
-from tasks import directions
+from tasks import direction
 
 # The equivalence margin on relative performance, 1 ± 3%: the run spec owns the default (a
 # quick repeat moves arith and xml accuracy by about 3%); the findings declare it too.
@@ -178,7 +178,7 @@ def compare_claims(
 ) -> dict[tuple[str, str, str], Comparison]:
     """Every (a, b, task) comparison the claims need, keyed by the names the claims use."""
     tasks = sorted({t for c in claims for t in c.tasks})
-    higher = directions(tasks)
+    direction_of = {task: direction(task) for task in tasks}
     out = {}
     for claim in claims:
         ha, hb = reference_hash(frame, claim.a), reference_hash(frame, claim.b)
@@ -189,7 +189,7 @@ def compare_claims(
                     ha,
                     hb,
                     task,
-                    higher_is_better=higher[task],
+                    direction=direction_of[task],
                     seed=seed,
                     names={ha: claim.a, hb: claim.b},
                 )

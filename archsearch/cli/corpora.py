@@ -69,7 +69,7 @@ def describe_all(
         cls, _ = task_suite.TASKS.get(name)
         facts = {"family": cls.family, "metric": cls.metric}
         described.append(
-            {"name": name, **facts, "higher_is_better": cls.higher_is_better, "built": False}
+            {"name": name, **facts, "higher_is_better": cls.direction.maximize, "built": False}
         )
     return described
 

@@ -211,7 +211,7 @@ def _over_repeats(evaluations) -> dict:
 def _print_trials(evaluation) -> None:
     table = Table(
         title=f"{evaluation.cell_name} on {evaluation.task} ({evaluation.preset}), "
-        f"{evaluation.metric} ({'higher' if evaluation.higher_is_better else 'lower'} is better)",
+        f"{evaluation.metric} ({evaluation.direction.describe()})",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
         collapse_padding=True,

@@ -27,6 +27,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy import stats
 
+from archsearch.direction import Direction
+
 
 @dataclass(frozen=True)
 class Agreement:
@@ -46,9 +48,9 @@ class Agreement:
         return asdict(self)
 
 
-def as_ranked(values: Sequence[float | None], *, higher_is_better: bool) -> np.ndarray:
+def as_ranked(values: Sequence[float | None], *, direction: Direction) -> np.ndarray:
     """``values`` as floats, a missing or NaN value replaced by the worst possible one."""
-    worst = -math.inf if higher_is_better else math.inf
+    worst = direction.worst
     return np.array(
         [
             worst if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
@@ -57,9 +59,9 @@ def as_ranked(values: Sequence[float | None], *, higher_is_better: bool) -> np.n
     )
 
 
-def top_k_overlap(cheap: np.ndarray, reference: np.ndarray, k: int, *, higher_is_better: bool):
+def top_k_overlap(cheap: np.ndarray, reference: np.ndarray, k: int, *, direction: Direction):
     """Share of the reference's best ``k`` that the cheap values also put in their best ``k``."""
-    sign = -1.0 if higher_is_better else 1.0
+    sign = -direction.sign  # ascending order of sign * value: the best first
     best_cheap = set(np.argsort(sign * cheap, kind="stable")[:k])
     best_reference = set(np.argsort(sign * reference, kind="stable")[:k])
     return len(best_cheap & best_reference) / k
@@ -69,13 +71,13 @@ def agreement(
     cheap: Sequence[float | None],
     reference: Sequence[float | None],
     *,
-    higher_is_better: bool,
+    direction: Direction,
     n_boot: int = 2000,
     seed: int = 0,
 ) -> Agreement:
     """Spearman, Kendall (with bootstrap 95% intervals) and top-k overlap of two orderings."""
-    x = as_ranked(cheap, higher_is_better=higher_is_better)
-    y = as_ranked(reference, higher_is_better=higher_is_better)
+    x = as_ranked(cheap, direction=direction)
+    y = as_ranked(reference, direction=direction)
     if len(x) != len(y) or len(x) < 3:
         raise ValueError(
             f"need the same number (>= 3) of cheap and reference values: {len(x)}, {len(y)}"
@@ -94,20 +96,20 @@ def agreement(
         kendall_low=_percentile(taus, 2.5),
         kendall_high=_percentile(taus, 97.5),
         k=k,
-        top_k_overlap=top_k_overlap(x, y, k, higher_is_better=higher_is_better),
+        top_k_overlap=top_k_overlap(x, y, k, direction=direction),
     )
 
 
-def seed_to_seed(by_seed: Sequence[Sequence[float | None]], *, higher_is_better: bool) -> float:
+def seed_to_seed(by_seed: Sequence[Sequence[float | None]], *, direction: Direction) -> float:
     """Mean Spearman over every pair of repeats (each a value per cell, in one cell order)."""
-    ranked = [as_ranked(v, higher_is_better=higher_is_better) for v in by_seed]
+    ranked = [as_ranked(v, direction=direction) for v in by_seed]
     pairs = [_spearman(a, b) for a, b in itertools.combinations(ranked, 2)]
     return float(np.mean(pairs)) if pairs else math.nan
 
 
-def mean_over_seeds(by_seed: Sequence[Sequence[float | None]], *, higher_is_better: bool):
+def mean_over_seeds(by_seed: Sequence[Sequence[float | None]], *, direction: Direction):
     """Per cell, the mean of its repeats' ranks-safe values (any missing repeat: worst)."""
-    ranked = np.array([as_ranked(v, higher_is_better=higher_is_better) for v in by_seed])
+    ranked = np.array([as_ranked(v, direction=direction) for v in by_seed])
     with np.errstate(invalid="ignore"):
         return ranked.mean(axis=0)
 

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from archsearch.direction import Direction
 from archsearch.fidelity.measures import Agreement, agreement, mean_over_seeds, seed_to_seed
 from archsearch.fidelity.panel import PanelCell
 from archsearch.fidelity.signals import SIGNALS, TrialView, oriented, signal_values, unrecorded
@@ -80,7 +81,7 @@ class FidelityResult:
 
     task: str
     metric: str
-    higher_is_better: bool
+    direction: Direction  # which way the task's metric improves
     budget: Budget
     reference: str  # where the reference values come from
     seeds: list[int]
@@ -115,7 +116,7 @@ class FidelityResult:
         return {
             "task": self.task,
             "metric": self.metric,
-            "higher_is_better": self.higher_is_better,
+            "higher_is_better": self.direction.maximize,
             "budget": {"preset": self.budget.preset, "overrides": dict(self.budget.overrides)},
             "reference": self.reference,
             "seeds": self.seeds,
@@ -166,7 +167,7 @@ def measure_fidelity(
         )
     the_task = task_suite.TASKS.canonical(task)
     task_class = task_suite.TASKS.get(the_task)[0]
-    higher = task_class.higher_is_better
+    direction = task_class.direction
     fixed = dict(fixed or {})
     for each in (budget, reference) if reference else (budget,):
         each.setting(space, fixed).checked((the_task,))  # as a search checks, before training
@@ -187,7 +188,7 @@ def measure_fidelity(
         where = f"{reference.describe()} trained here (seed {seeds[0]})"
     trials = {s: [runs[s][c.text][2] for c in panel] for s in seeds}
     values = {
-        name: {s: signal_values(name, trials[s], higher_is_better=higher) for s in seeds}
+        name: {s: signal_values(name, trials[s], direction=direction) for s in seeds}
         for name in SIGNALS
     }
     cells = [
@@ -202,11 +203,11 @@ def measure_fidelity(
     ]
     by_seed = [[c.cheap[i] for c in cells] for i in range(len(seeds))]
     refs = [c.reference for c in cells]
-    per_seed, mean = _compare(by_seed, refs, higher)
+    per_seed, mean = _compare(by_seed, refs, direction)
     return FidelityResult(
         task=the_task,
         metric=task_class.metric,
-        higher_is_better=higher,
+        direction=direction,
         budget=budget,
         reference=where,
         seeds=list(seeds),
@@ -215,49 +216,49 @@ def measure_fidelity(
         cells=cells,
         per_seed=per_seed,
         mean_of_seeds=mean,
-        seed_to_seed=_seed_to_seed(by_seed, higher),
-        signals=_signal_agreements(panel, trials, values, refs, higher),
+        seed_to_seed=_seed_to_seed(by_seed, direction),
+        signals=_signal_agreements(panel, trials, values, refs, direction),
     )
 
 
-def _signal_agreements(panel, trials, values, refs, higher: bool) -> list[SignalAgreement]:
+def _signal_agreements(panel, trials, values, refs, direction) -> list[SignalAgreement]:
     """Every signal (``values[name][seed]``, one value per cell) against the reference and
     across seeds, in the task's direction; a signal some finished trials lack is not compared."""
     seeds = list(trials)
     rows = []
     for name, signal in SIGNALS.items():
         lacking = sorted({i for s in seeds for i in unrecorded(name, trials[s])})
-        ranked = [oriented(name, values[name][s], higher_is_better=higher) for s in seeds]
-        per_seed, mean = _compare(ranked, refs, higher, lacking)
+        ranked = [oriented(name, values[name][s], direction=direction) for s in seeds]
+        per_seed, mean = _compare(ranked, refs, direction, lacking)
         rows.append(
             SignalAgreement(
                 name,
                 signal.description,
                 per_seed,
                 mean,
-                seed_to_seed=_seed_to_seed(ranked, higher, lacking),
+                seed_to_seed=_seed_to_seed(ranked, direction, lacking),
                 missing=[panel[i].name for i in lacking],
             )
         )
     return rows
 
 
-def _compare(by_seed, refs, higher: bool, lacking=()) -> tuple[list[Agreement], Agreement | None]:
+def _compare(by_seed, refs, direction, lacking=()) -> tuple[list[Agreement], Agreement | None]:
     """Each seed's values against the reference, and the mean over seeds (when more than
     one); nothing without a reference or when some cells lack the values."""
     if lacking or any(r is None for r in refs):  # no reference: seed-to-seed alone
         return [], None
-    per_seed = [agreement(v, refs, higher_is_better=higher) for v in by_seed]
+    per_seed = [agreement(v, refs, direction=direction) for v in by_seed]
     if len(by_seed) < 2:
         return per_seed, None
-    means = list(mean_over_seeds(by_seed, higher_is_better=higher))
-    return per_seed, agreement(means, refs, higher_is_better=higher)
+    means = list(mean_over_seeds(by_seed, direction=direction))
+    return per_seed, agreement(means, refs, direction=direction)
 
 
-def _seed_to_seed(by_seed, higher: bool, lacking=()) -> float:
+def _seed_to_seed(by_seed, direction, lacking=()) -> float:
     if lacking or len(by_seed) < 2:
         return math.nan
-    return seed_to_seed(by_seed, higher_is_better=higher)
+    return seed_to_seed(by_seed, direction=direction)
 
 
 def _train(panel, task, budget, seed, space, fixed, name, resources, on_event):

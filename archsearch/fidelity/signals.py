@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from archsearch.direction import Direction
+
 DEFAULT_SIGNAL = "final"
 EXTRAPOLATE_FACTOR = 4  # the curve read at 4x the steps: the rungs' usual reduction factor
 # A state that grows by more than half over ten training windows is held in check only by
@@ -58,20 +60,20 @@ class Signal:
     name: str
     description: str
     needs: tuple[str, ...]  # the trial metrics it reads (absent: not recorded, not failed)
-    compute: Callable[[TrialView, bool], float | None]  # (trial, higher_is_better) -> value
+    compute: Callable[[TrialView, Direction], float | None]  # (trial, task's direction) -> value
     lower_is_better: bool = False  # True: lower ranks better whatever the task (a loss)
     shown_per_cell: bool = True  # False: a report's per-cell table has it already, or a rank key
 
-    def value(self, trial: TrialView | None, higher_is_better: bool) -> float | None:
+    def value(self, trial: TrialView | None, direction: Direction) -> float | None:
         """The signal for one cell; None when its run failed, diverged or lacks the metric."""
         if trial is None or any(trial.metrics.get(key) is None for key in self.needs):
             return None
-        value = self.compute(trial, higher_is_better)
+        value = self.compute(trial, direction)
         return value if value is not None and math.isfinite(value) else None
 
 
 def extrapolate(
-    curve: Sequence[Sequence[float]], *, factor: float = EXTRAPOLATE_FACTOR, higher_is_better: bool
+    curve: Sequence[Sequence[float]], *, factor: float = EXTRAPOLATE_FACTOR, direction: Direction
 ) -> float | None:
     """The validation curve ``[[step, value], ...]`` read at ``factor`` times its last step.
 
@@ -86,7 +88,7 @@ def extrapolate(
     steps = np.array([float(s) for s, _ in curve])
     values = np.array([float(v) for _, v in curve])
     last = float(values[-1])
-    distance = 1.0 - values if higher_is_better else values
+    distance = 1.0 - values if direction.maximize else values
     keep = max(2, math.ceil(len(curve) / 2))
     steps, distance = steps[-keep:], distance[-keep:]
     if len(steps) < 2 or np.any(distance <= 0) or np.any(steps <= 0) or np.ptp(steps) == 0:
@@ -95,13 +97,13 @@ def extrapolate(
     predicted = math.exp(intercept + slope * math.log(factor * steps[-1]))
     if not math.isfinite(predicted):
         return last
-    return 1.0 - predicted if higher_is_better else predicted
+    return 1.0 - predicted if direction.maximize else predicted
 
 
-def _final_stable(trial: TrialView, higher_is_better: bool) -> float:
+def _final_stable(trial: TrialView, direction: Direction) -> float:
     if trial.metrics["state_growth"] <= GROWTH_LIMIT:
         return trial.metric_valid
-    return trial.metric_valid + (-_BEHIND if higher_is_better else _BEHIND)
+    return trial.metric_valid - direction.sign * _BEHIND  # behind every stable cell
 
 
 SIGNALS: dict[str, Signal] = {
@@ -111,33 +113,35 @@ SIGNALS: dict[str, Signal] = {
             "final",
             "validation metric of the best pass's parameters (the default; also the best pass)",
             (),
-            lambda t, higher: t.metric_valid,
+            lambda t, direction: t.metric_valid,
             shown_per_cell=False,
         ),
         Signal(
             "last_pass",
             "validation metric of the last pass",
             ("valid_curve",),
-            lambda t, higher: t.metrics["valid_curve"][-1][1] if t.metrics["valid_curve"] else None,
+            lambda t, direction: (
+                t.metrics["valid_curve"][-1][1] if t.metrics["valid_curve"] else None
+            ),
         ),
         Signal(
             "train_tail",
             "mean training loss over the last quarter of the steps",
             ("train_loss_tail",),
-            lambda t, higher: t.metrics["train_loss_tail"],
+            lambda t, direction: t.metrics["train_loss_tail"],
             lower_is_better=True,
         ),
         Signal(
             "extrapolated",
             f"validation curve's power law read at {EXTRAPOLATE_FACTOR}x the steps",
             ("valid_curve",),
-            lambda t, higher: extrapolate(t.metrics["valid_curve"], higher_is_better=higher),
+            lambda t, direction: extrapolate(t.metrics["valid_curve"], direction=direction),
         ),
         Signal(
             "state_growth",
             "state growth over a sequence 10 training windows long (lower ranked better)",
             ("state_growth",),
-            lambda t, higher: t.metrics["state_growth"],
+            lambda t, direction: t.metrics["state_growth"],
             lower_is_better=True,
         ),
         Signal(
@@ -153,20 +157,20 @@ assert DEFAULT_SIGNAL in SIGNALS
 
 
 def signal_values(
-    name: str, trials: Sequence[TrialView | None], *, higher_is_better: bool
+    name: str, trials: Sequence[TrialView | None], *, direction: Direction
 ) -> list[float | None]:
     """Signal ``name`` for each cell's trial (None: the run failed or diverged)."""
     if name not in SIGNALS:
         raise ValueError(f"unknown signal {name!r}; valid: {', '.join(SIGNALS)}")
-    return [SIGNALS[name].value(t, higher_is_better) for t in trials]
+    return [SIGNALS[name].value(t, direction) for t in trials]
 
 
 def oriented(
-    name: str, values: Sequence[float | None], *, higher_is_better: bool
+    name: str, values: Sequence[float | None], *, direction: Direction
 ) -> list[float | None]:
     """Signal ``name``'s values in the task's direction: negated where the signal ranks
     lower-is-better and the task higher-is-better."""
-    flip = SIGNALS[name].lower_is_better and higher_is_better
+    flip = SIGNALS[name].lower_is_better and direction.maximize
     return [None if v is None else (-v if flip else v) for v in values]
 
 

@@ -26,10 +26,11 @@ from typing import Any, ClassVar
 
 from archsearch import zoo
 from archsearch.cell import Cell, parse_cell
+from archsearch.direction import Direction
 from archsearch.rungs import Rungs
-from archsearch.scoring import relative, score
+from archsearch.scoring import score
 from archsearch.search.ranking import Ranking
-from tasks import directions as task_directions
+from tasks import direction
 
 
 @dataclass(frozen=True)
@@ -126,8 +127,8 @@ class Searcher(ABC):
         self.reference_name = reference
         self.seed_names = list(seeds)
         self.cells: dict[str, Entry] = {}
-        # task -> higher is better: a fact of each task, from the task registry.
-        self.directions: dict[str, bool] = task_directions(self.tasks)
+        # task -> which way its metric improves: a fact of each task, from the task registry.
+        self.direction_of: dict[str, Direction] = {task: direction(task) for task in self.tasks}
         self.pending: dict[str, Proposal] = {}  # asked, not yet told
         self.queue: list[Proposal] = []  # decided, not yet asked for
         self.counter = 0
@@ -174,9 +175,8 @@ class Searcher(ABC):
 
     def _record(self, entry: Entry, task: str, rung: int, metric: float) -> None:
         """Keep the best metric per (rung, task); ``best`` follows the highest rung."""
-        higher = self.directions[task]
         at_rung = entry.by_rung.setdefault(str(rung), {})
-        if _better(metric, at_rung.get(task), higher):
+        if _improves(metric, at_rung.get(task), self.direction_of[task]):
             at_rung[task] = metric
         if rung >= entry.rung.get(task, 0):
             entry.rung[task] = rung
@@ -189,10 +189,7 @@ class Searcher(ABC):
         ref = self.cells.get(self.reference)
         reference = {} if ref is None else ref.by_rung.get(str(rung), {})
         return score(
-            {
-                t: relative(own.get(t), reference.get(t), higher_is_better=self.directions[t])
-                for t in self.tasks
-            }
+            {t: self.direction_of[t].relative(own.get(t), reference.get(t)) for t in self.tasks}
         )
 
     def highest_rung(self, digest: str) -> int:
@@ -346,14 +343,14 @@ class Searcher(ABC):
     def relative(self, digest: str, task: str) -> float:
         """Performance of a cell relative to the reference on one task (NaN if unknown), at
         the highest rung where both have an outcome on it."""
-        if task not in self.directions:
+        if task not in self.direction_of:
             return math.nan
         ref = self.cells.get(self.reference)
         own = self.cells[digest].by_rung
         for rung in sorted(own, key=int, reverse=True):
             reference = None if ref is None else ref.by_rung.get(rung, {}).get(task)
             if task in own[rung] and reference is not None:
-                return relative(own[rung][task], reference, higher_is_better=self.directions[task])
+                return self.direction_of[task].relative(own[rung][task], reference)
         return math.nan
 
     def relatives(self, digest: str) -> dict[str, float]:
@@ -480,9 +477,10 @@ def _entry(data: dict[str, Any]) -> Entry:
     return entry
 
 
-def _better(value: float, best: float | None, higher_is_better: bool) -> bool:
+def _improves(value: float, best: float | None, direction: Direction) -> bool:
+    """Whether ``value`` replaces ``best``: a number replaces a missing one, never the reverse."""
     if best is None or math.isnan(best):
         return not math.isnan(value)
     if math.isnan(value):
         return False
-    return value > best if higher_is_better else value < best
+    return direction.better(value, best)

@@ -76,9 +76,9 @@ def load_results(url: str | None = None, run: str | None = None) -> pd.DataFrame
         row.update({f"params_{name}": value for name, value in params.items()})
         row.update({f"metrics_{name}": value for name, value in metrics.items()})
         records.append(row)
-    higher = _directions({row["task"] for row in records})
+    maximize = _maximize({row["task"] for row in records})
     for row in records:
-        row["higher_is_better"] = higher.get(row["task"])
+        row["higher_is_better"] = maximize.get(row["task"])
     frame = pd.DataFrame.from_records(records, columns=_column_order(records))
     return _typed(frame)
 
@@ -88,7 +88,7 @@ def best_trials(frame: pd.DataFrame) -> pd.DataFrame:
     (the frame's ``higher_is_better``, or the task registry's for a frame without it)."""
     ok = frame[(frame["status"] == "ok") & frame["metric_valid"].notna()]
     if "higher_is_better" not in ok.columns:
-        ok = ok.assign(higher_is_better=ok["task"].map(_directions(set(ok["task"]))))
+        ok = ok.assign(higher_is_better=ok["task"].map(_maximize(set(ok["task"]))))
     if ok.empty:
         return ok
     # Sort so that the best comes first in each group whatever the direction.
@@ -111,11 +111,11 @@ def reference_hash(frame: pd.DataFrame, reference: str) -> str:
     raise ValueError(f"reference {reference!r} is neither a zoo cell nor a cell in the results")
 
 
-def _directions(names) -> dict[str, bool]:
-    """Whether higher is better per task, from the task registry; unknown tasks left out."""
-    from tasks import TASKS, directions
+def _maximize(names) -> dict[str, bool]:
+    """Whether each task's metric is maximised, from the task registry; unknown tasks left out."""
+    from tasks import TASKS, direction
 
-    return directions([name for name in names if name in TASKS])
+    return {name: direction(name).maximize for name in names if name in TASKS}
 
 
 def _column_order(records: list[dict]) -> list[str]:

@@ -22,7 +22,7 @@ def frame_for(offsets: dict[str, dict[str, float]], *, seeds: int = 4, settings:
         for setting in range(settings):
             for name, per_task in offsets.items():
                 for task, offset in per_task.items():
-                    scale = 0.002 if tasks.directions([task])[task] else 0.02
+                    scale = 0.002 if tasks.direction(task).maximize else 0.02
                     value = BASE[task] + offset + 0.01 * setting + rng.normal(0, scale)
                     rows.append(
                         {
@@ -54,7 +54,7 @@ def test_default_repeats_give_enough_pairs_to_pass_holm():
 def test_findings_name_only_zoo_cells_and_registered_tasks():
     for finding in reproduce.FINDINGS.values():
         assert set(finding.cells) <= set(zoo.names())
-        assert set(tasks.directions(finding.tasks))  # raises for an unknown task
+        assert [tasks.direction(t) for t in finding.tasks]  # raises for an unknown task
         for claim in finding.claims:
             assert {claim.a, claim.b} <= set(finding.cells)
             assert set(claim.tasks) <= set(finding.tasks)

@@ -6,6 +6,7 @@ import pytest
 from scipy import stats as sp
 
 from archsearch.analysis import stats
+from archsearch.direction import MAXIMIZE, MINIMIZE
 
 
 def test_bootstrap_interval_is_scipys_with_the_same_seed_and_contains_the_mean():
@@ -32,7 +33,7 @@ def test_bootstrap_edge_cases_one_value_and_constant_values():
 def test_relative_interval_orients_by_direction_and_matches_a_paired_scipy_bootstrap():
     cell = np.array([100.0, 120.0, 110.0, 130.0, 105.0])
     ref = np.array([110.0, 125.0, 120.0, 128.0, 115.0])
-    rel = stats.relative_interval(cell, ref, higher_is_better=False, paired=True, seed=1)
+    rel = stats.relative_interval(cell, ref, direction=MINIMIZE, paired=True, seed=1)
     assert rel.estimate == pytest.approx(ref.mean() / cell.mean())  # perplexity: ref / cell
     theirs = sp.bootstrap(
         (cell, ref),
@@ -41,7 +42,7 @@ def test_relative_interval_orients_by_direction_and_matches_a_paired_scipy_boots
         rng=np.random.default_rng(1),
     ).confidence_interval
     assert (rel.low, rel.high) == pytest.approx((theirs.low, theirs.high))
-    acc = stats.relative_interval([0.8, 0.9], [0.4, 0.5], higher_is_better=True, paired=False)
+    acc = stats.relative_interval([0.8, 0.9], [0.4, 0.5], direction=MAXIMIZE, paired=False)
     assert acc.estimate == pytest.approx(0.85 / 0.45)
 
 
@@ -59,8 +60,8 @@ def test_wilcoxon_p_is_scipys_and_edge_cases_are_explicit():
 
 
 def test_paired_comparison_says_better_the_same_way_for_accuracy_and_perplexity():
-    acc = stats.compare_paired([0.9, 0.8, 0.85], [0.7, 0.6, 0.7], higher_is_better=True)
-    ppl = stats.compare_paired([90.0, 80.0, 85.0], [110.0, 100.0, 112.0], higher_is_better=False)
+    acc = stats.compare_paired([0.9, 0.8, 0.85], [0.7, 0.6, 0.7], direction=MAXIMIZE)
+    ppl = stats.compare_paired([90.0, 80.0, 85.0], [110.0, 100.0, 112.0], direction=MINIMIZE)
     assert acc.better == "a" and acc.difference.estimate == pytest.approx(0.1833, abs=1e-3)
     assert ppl.better == "a" and ppl.difference.estimate > 0  # lower perplexity: a is better
     assert ppl.relative.estimate == pytest.approx(np.mean([110, 100, 112]) / 85.0)
@@ -68,7 +69,7 @@ def test_paired_comparison_says_better_the_same_way_for_accuracy_and_perplexity(
     assert ppl.d_z == pytest.approx(d.mean() / d.std(ddof=1))
     assert ppl.p_value == pytest.approx(sp.wilcoxon(d).pvalue)
     with pytest.raises(ValueError, match="differ in length"):
-        stats.compare_paired([1.0], [1.0, 2.0], higher_is_better=True)
+        stats.compare_paired([1.0], [1.0, 2.0], direction=MAXIMIZE)
 
 
 def test_holm_against_a_hand_worked_example():
@@ -141,12 +142,14 @@ def test_trials_pair_by_seed_and_setting_and_unmatched_ones_are_counted():
     pairs, dropped = stats.matched_pairs(_frame(), "A", "B", "xml")
     assert len(pairs) == 6 and dropped == 2
     assert (pairs["a"] - pairs["b"]).to_numpy() == pytest.approx([0.1] * 6)
-    comparison = stats.compare_cells(_frame(), "A", "B", "xml", higher_is_better=True)
+    comparison = stats.compare_cells(_frame(), "A", "B", "xml", direction=MAXIMIZE)
     assert comparison.n == 6 and comparison.better == "a" and comparison.n_dropped == 2
 
 
 def test_summary_gives_means_intervals_and_relative_to_the_reference():
-    table = stats.summarize(_frame(), reference="A", directions={"xml": True}).set_index("cell")
+    table = stats.summarize(_frame(), reference="A", direction_of={"xml": MAXIMIZE}).set_index(
+        "cell"
+    )
     assert table.loc["A", "rel"] == pytest.approx(1.0)
     b = [0.4 + 0.01 * s + lr for s in range(3) for lr in (0.1, 0.2)]
     assert table.loc["B", "mean"] == pytest.approx(np.mean(b + [0.9]))

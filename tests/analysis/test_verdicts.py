@@ -7,6 +7,7 @@ import pytest
 from archsearch import zoo
 from archsearch.analysis import stats, verdicts
 from archsearch.analysis.verdicts import Claim
+from archsearch.direction import Direction
 
 
 def synthetic(effect: float, task: str, *, noise: float = 0.002, seeds: int = 4) -> pd.DataFrame:
@@ -187,7 +188,7 @@ def paired(higher: bool, base: float, gain: float, jitter: list[float]) -> stats
     b = base * (1 + 0.02 * np.linspace(-1, 1, len(jitter)))
     shift = base * (gain + np.asarray(jitter))
     a = b + shift if higher else b - shift
-    return stats.compare_paired(a, b, higher_is_better=higher, a="cell", b="gru")
+    return stats.compare_paired(a, b, direction=Direction(higher), a="cell", b="gru")
 
 
 NOISE = [0.004, -0.003, 0.002, -0.004, 0.001, 0.003, -0.002, -0.001, 0.004, -0.003, 0.002, 0.0]

@@ -18,7 +18,7 @@ PACKAGES = ("archsearch", "tasks")
 # Lowest first. A module belongs to the first layer with a prefix of its name.
 LAYERS = (
     ("cell language", ("archsearch.cell", "archsearch.registry", "archsearch.naming")),
-    ("plain records", ("archsearch.records", "archsearch.spec_toml")),
+    ("plain records", ("archsearch.records", "archsearch.direction", "archsearch.spec_toml")),
     (
         "building blocks",
         ("tasks", "archsearch.zoo", "archsearch.space", "archsearch.hparams", "archsearch.compile"),
@@ -188,3 +188,17 @@ def test_a_run_spec_is_plain_data_made_without_torch():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_a_tasks_direction_is_asked_of_one_helper():
+    """Which way a metric improves is ``archsearch.direction``'s: the bare flag is named only
+    where it is a public field (the results frame, JSON output, the task's description)."""
+    naming = sorted(
+        name
+        for name, path in modules().items()
+        if any(
+            word in path.read_text(encoding="utf-8") for word in ("higher_is_better", "directions")
+        )
+    )
+    assert len(naming) <= 8, naming
+    assert "archsearch.search.base" not in naming and "archsearch.train" not in naming

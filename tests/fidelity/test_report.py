@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from archsearch.direction import MINIMIZE
 from archsearch.fidelity import Budget, FidelityResult, agreement, write_fidelity_report
 from archsearch.fidelity.report import summary_lines
 from archsearch.fidelity.run import CellOutcome
@@ -21,11 +22,11 @@ def _result():
     ]
     by_seed = [[c.cheap[s] for c in cells] for s in range(2)]
     return FidelityResult(
-        task="ptb", metric="perplexity", higher_is_better=False,
+        task="ptb", metric="perplexity", direction=MINIMIZE,
         budget=Budget("quick", {"train_steps": 100}), reference="the panel's reference values",
         seeds=[0, 1], space="adam", fixed={"lr": 0.003}, cells=cells,
-        per_seed=[agreement(v, refs, higher_is_better=False) for v in by_seed],
-        mean_of_seeds=agreement([105.0, 190.0, None, 300.0], refs, higher_is_better=False),
+        per_seed=[agreement(v, refs, direction=MINIMIZE) for v in by_seed],
+        mean_of_seeds=agreement([105.0, 190.0, None, 300.0], refs, direction=MINIMIZE),
         seed_to_seed=0.8,
     )  # fmt: skip
 
@@ -73,7 +74,7 @@ def test_the_pool_script_ranks_the_cells_of_several_reports_together(tmp_path):
     pool = [sys.executable, "scripts/fidelity_pool.py", "a", "b", "--folder", str(tmp_path)]
     both = subprocess.run([*pool, "--rank", "c2,c0"], capture_output=True, text=True, check=True)
     refs = [c.reference for c in result.cells] * 2
-    expected = agreement([c.cheap[0] for c in result.cells] * 2, refs, higher_is_better=False)
+    expected = agreement([c.cheap[0] for c in result.cells] * 2, refs, direction=MINIMIZE)
     assert "8 cells" in both.stdout and f"Spearman {expected.spearman:.2f}" in both.stdout
     assert "c2: 7 of 8 (failed)" in both.stdout and "c0: 1 of 8 (100.0)" in both.stdout
     dropped = subprocess.run([*pool, "--drop", "c2"], capture_output=True, text=True, check=True)

@@ -6,6 +6,7 @@ import pytest
 
 from archsearch import zoo
 from archsearch.cell import parse_cell
+from archsearch.direction import MAXIMIZE, MINIMIZE, Direction
 from archsearch.evaluation import build_task
 from archsearch.fidelity.signals import (
     GROWTH_LIMIT,
@@ -33,8 +34,8 @@ def test_an_exact_power_law_is_extrapolated_to_its_value_at_four_times_the_steps
         return 900.0 * t**-0.3
 
     curve = _curve(law, [100, 200, 300, 400, 500, 600])
-    assert extrapolate(curve, higher_is_better=False) == pytest.approx(law(2400), rel=1e-9)
-    assert extrapolate(curve, factor=10, higher_is_better=False) == pytest.approx(law(6000))
+    assert extrapolate(curve, direction=MINIMIZE) == pytest.approx(law(2400), rel=1e-9)
+    assert extrapolate(curve, factor=10, direction=MINIMIZE) == pytest.approx(law(6000))
 
 
 def test_an_accuracy_curve_is_extrapolated_through_its_error():
@@ -42,13 +43,13 @@ def test_an_accuracy_curve_is_extrapolated_through_its_error():
         return 1.0 - 2.0 * t**-0.5
 
     curve = _curve(accuracy, [50, 100, 150, 200])
-    assert extrapolate(curve, higher_is_better=True) == pytest.approx(accuracy(800), rel=1e-9)
+    assert extrapolate(curve, direction=MAXIMIZE) == pytest.approx(accuracy(800), rel=1e-9)
 
 
 def test_only_the_last_half_of_the_passes_is_fitted():
     # An early plateau, then a power law: the plateau must not bend the fit.
     curve = [[10, 5000.0], [20, 5000.0]] + _curve(lambda t: 50.0 * t**-0.2, [40, 80])
-    assert extrapolate(curve, higher_is_better=False) == pytest.approx(50.0 * 320**-0.2)
+    assert extrapolate(curve, direction=MINIMIZE) == pytest.approx(50.0 * 320**-0.2)
 
 
 @pytest.mark.parametrize(
@@ -60,11 +61,11 @@ def test_only_the_last_half_of_the_passes_is_fitted():
     ],
 )
 def test_the_last_value_stands_when_there_is_nothing_to_fit(curve, higher):
-    assert extrapolate(curve, higher_is_better=higher) == curve[-1][1]
+    assert extrapolate(curve, direction=Direction(higher)) == curve[-1][1]
 
 
 def test_no_curve_has_no_extrapolation():
-    assert extrapolate([], higher_is_better=False) is None
+    assert extrapolate([], direction=MINIMIZE) is None
 
 
 def _trial(valid, growth=1.0, tail=5.0, curve=None):
@@ -78,7 +79,7 @@ def _trial(valid, growth=1.0, tail=5.0, curve=None):
 
 def test_each_signal_reads_its_own_record():
     trial = _trial(250.0, growth=1.2, tail=4.5, curve=[[100, 300.0], [200, 260.0]])
-    values = {name: signal_values(name, [trial], higher_is_better=False)[0] for name in SIGNALS}
+    values = {name: signal_values(name, [trial], direction=MINIMIZE)[0] for name in SIGNALS}
     assert values["final"] == 250.0  # the best pass's parameters, not the last pass
     assert values["last_pass"] == 260.0
     assert values["train_tail"] == 4.5
@@ -93,30 +94,30 @@ def test_unbounded_cells_rank_behind_bounded_ones_in_the_penalised_signal():
         _trial(90.0, growth=GROWTH_LIMIT * 3),
         _trial(300.0),
     )
-    lower = signal_values("final_stable", [good, unbounded, poor], higher_is_better=False)
+    lower = signal_values("final_stable", [good, unbounded, poor], direction=MINIMIZE)
     assert sorted(range(3), key=lambda i: lower[i]) == [0, 2, 1]
     higher = signal_values(
         "final_stable",
         [TrialView(0.9, good.metrics), TrialView(0.95, unbounded.metrics)],
-        higher_is_better=True,
+        direction=MAXIMIZE,
     )
     assert higher[0] > higher[1]
 
 
 def test_a_loss_signal_is_turned_to_the_tasks_direction_for_comparison():
-    assert oriented("train_tail", [2.0, 3.0], higher_is_better=True) == [-2.0, -3.0]
-    assert oriented("train_tail", [2.0, None], higher_is_better=False) == [2.0, None]
-    assert oriented("final", [0.8, 0.9], higher_is_better=True) == [0.8, 0.9]
+    assert oriented("train_tail", [2.0, 3.0], direction=MAXIMIZE) == [-2.0, -3.0]
+    assert oriented("train_tail", [2.0, None], direction=MINIMIZE) == [2.0, None]
+    assert oriented("final", [0.8, 0.9], direction=MAXIMIZE) == [0.8, 0.9]
 
 
 def test_a_failed_run_has_no_value_and_an_unrecorded_metric_is_told_apart():
     old = TrialView(250.0, {"cpu_seconds": 3.0})  # stored before the signals were recorded
     trials = [None, old, _trial(200.0)]
-    assert signal_values("train_tail", trials, higher_is_better=False) == [None, None, 5.0]
+    assert signal_values("train_tail", trials, direction=MINIMIZE) == [None, None, 5.0]
     assert unrecorded("train_tail", trials) == [1]
     assert unrecorded("final", trials) == []
     with pytest.raises(ValueError, match="valid: final"):
-        signal_values("nope", trials, higher_is_better=False)
+        signal_values("nope", trials, direction=MINIMIZE)
 
 
 def _trained(cell, steps=10, seed=0):

@@ -24,7 +24,7 @@ def test_int_labels_make_a_classification_read_at_the_end(tmp_path, fresh_cache)
     x = features(120, 6, 3)
     y = (x[:, -1, 0] > 0).astype(np.int64) + 2 * (x[:, 0, 1] > 0)  # four classes
     task = tasks.get(save(tmp_path, "cls.npz", x=x, y=y), preset="smoke")
-    assert (task.metric, task.higher_is_better, task.kind) == ("accuracy", True, "classify")
+    assert (task.metric, task.direction.maximize, task.kind) == ("accuracy", True, "classify")
     assert (task.n_inputs, task.n_outputs, task.input_kind) == (3, 4, "rolls")
     batch = next(task.train_batches(seed=0))
     assert batch.inputs.shape == (6, 8, 3) and batch.inputs.dtype == torch.float32
@@ -40,7 +40,7 @@ def test_float_targets_make_a_regression_scored_by_mse(tmp_path, fresh_cache, sh
     y = np.stack([x[:, :, 0].mean(1), x[:, :, 1].sum(1)], axis=1)[:, : (shape or (1,))[0]]
     y = y.reshape(100, *shape).astype(np.float64)
     task = tasks.get(save(tmp_path, "reg.npz", x=x, y=y), preset="smoke")
-    assert (task.metric, task.higher_is_better, task.kind) == ("mse", False, "regress")
+    assert (task.metric, task.direction.maximize, task.kind) == ("mse", False, "regress")
     assert task.n_outputs == (shape or (1,))[0]
     batch = all_batches(task, "valid")[0]
     assert batch.targets.shape == (5, len(batch.mask[0]), task.n_outputs)
@@ -53,7 +53,7 @@ def test_binary_steps_make_a_per_step_multilabel_task(tmp_path, fresh_cache):
     x = features(80, 7, 4)
     y = (x[:, :, :3] > 0).astype(np.uint8)  # three labels a step, read off the inputs
     task = tasks.get(save(tmp_path, "lab.npz", x=x, y=y), preset="smoke")
-    assert (task.metric, task.higher_is_better, task.kind) == ("nll", False, "labels")
+    assert (task.metric, task.direction.maximize, task.kind) == ("nll", False, "labels")
     assert task.n_outputs == 3
     batch = next(task.train_batches(seed=0))
     assert batch.targets.shape == (7, 8, 3) and batch.mask.all()

@@ -24,7 +24,7 @@ def test_a_folder_gives_its_three_splits_and_the_vocabulary_of_train(tmp_path, f
     write_lines(folder / "test.txt", ["c b", "a"])
     task = tasks.get(f"text:{folder}", preset="smoke")
     assert task.name == f"text:{folder.resolve()}"
-    assert task.metric == "perplexity" and not task.higher_is_better and task.stateful
+    assert task.metric == "perplexity" and not task.direction.maximize and task.stateful
     assert words_of(task, "train") == ["a", "b", "a", "<eos>", "b", "c", "a", "<eos>"]
     assert words_of(task, "valid") == ["a", "<unk>", "<eos>"]  # zebra is not in train
     assert words_of(task, "test") == ["c", "b", "<eos>", "a", "<eos>"]
