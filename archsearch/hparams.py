@@ -16,6 +16,7 @@ reports.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -110,6 +111,20 @@ class Space:
                 )
             checked[name] = self.params[name].check(name, value)
         return checked
+
+    def widened(self, fixed: Mapping[str, Any]) -> Space:
+        """This space, widened to hold each fixed value it lacks (NAS-Bench-NLP's clipping at
+        0.25, say), for a probe that tries settings a search would not sample; a name the
+        space does not have is still refused."""
+        params = dict(self.params)
+        for name, value in fixed.items():
+            try:
+                self.check_fixed({name: value})
+            except HyperparameterError:
+                if name not in params:
+                    raise
+                params[name] = Choice((value,))
+        return dataclasses.replace(self, name=f"{self.name}-widened", params=params)
 
     def suggest(self, trial: optuna.Trial, fixed: Mapping[str, Any] = {}) -> dict[str, Any]:
         """Sample one setting through an Optuna trial; fixed values are not sampled."""

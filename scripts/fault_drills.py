@@ -42,6 +42,21 @@ ROOT = Path(__file__).resolve().parents[1]
 RUNGS = {"rungs": 2, "top_share": 1.0, "confirm": 1, "confirm_repeats": 2}
 
 
+def tiny_fixed_spec(name: str = "tiny", **changes) -> RunSpec:
+    """lstm (and the reference gru) on arith at smoke size, a few steps, two trials."""
+    values = dict(
+        name=name,
+        searcher="fixed",
+        searcher_options={"cells": ["lstm"]},
+        tasks=("arith",),
+        preset="smoke",
+        trials=2,
+        overrides=TINY,
+        budget="none",
+    )
+    return RunSpec(**{**values, **changes})
+
+
 def tiny_spec(evaluations: int, **extra) -> RunSpec:
     """The drills' search: smoke preset, a few training steps, ``evaluations`` in all (one
     rung and no confirmation unless ``extra`` asks: the count is then exact)."""

@@ -12,11 +12,9 @@ Each name is a folder of results/fidelity/ (or of ``--folder``) holding a
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
-from archsearch.direction import Direction
-from archsearch.fidelity import agreement
+from archsearch.fidelity.stored import load_report, pooled_agreement
 
 REPORTS = Path(__file__).resolve().parents[1] / "results" / "fidelity"
 
@@ -29,25 +27,17 @@ def main() -> None:
     parser.add_argument("--drop", default="", help="cells left out, comma-separated")
     parser.add_argument("--rank", default="", help="print these cells' ranks, comma-separated")
     args = parser.parse_args()
-    drop = set(filter(None, args.drop.split(",")))
-    reports = [
-        json.loads((args.folder / name / "fidelity.json").read_text()) for name in args.reports
-    ]
-    directions = {report["higher_is_better"] for report in reports}
-    if len(directions) != 1:
-        raise SystemExit("the reports measure metrics of opposite directions")
-    [higher_is_better] = directions
-    cells = [c for report in reports for c in report["cells"] if c["name"] not in drop]
-    cheap = [c["cheap"][args.seed] for c in cells]
-    found = agreement(cheap, [c["reference"] for c in cells], direction=Direction(higher_is_better))
+    try:
+        reports = [load_report(args.folder / name) for name in args.reports]
+        found, order = pooled_agreement(
+            reports, seed=args.seed, drop=set(filter(None, args.drop.split(",")))
+        )
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
     print(
         f"{' + '.join(args.reports)}, seed index {args.seed}, {found.n} cells: "
         f"Spearman {found.spearman:.2f} [{found.spearman_low:.2f}, {found.spearman_high:.2f}], "
         f"Kendall {found.kendall:.2f} [{found.kendall_low:.2f}, {found.kendall_high:.2f}]"
-    )
-    sign = -Direction(higher_is_better).sign  # best first; a failed run (None) last
-    order = sorted(
-        cells, key=lambda c: (c["cheap"][args.seed] is None, sign * (c["cheap"][args.seed] or 0))
     )
     for name in filter(None, args.rank.split(",")):
         place = next(i for i, c in enumerate(order, 1) if c["name"] == name)

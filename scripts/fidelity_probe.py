@@ -16,15 +16,14 @@ fixed setting of results/fidelity/); nothing is stored.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import time
 from pathlib import Path
 
 from archsearch import evaluate
-from archsearch.cli.single import parse_assignments, typed
-from archsearch.fidelity.panel import nasbench_panel
-from archsearch.hparams import Choice, HyperparameterError, Space, get_space
+from archsearch.assignments import parse_assignments, typed
+from archsearch.fidelity import nasbench_panel
+from archsearch.hparams import get_space
 
 LOGS = Path("../shared/data/nasbench-nlp-wt2/logs.jsonl")
 TELLING = (1003794, 1003598, 1004390, 1000001, 1005677, 1008033)
@@ -41,7 +40,7 @@ def main() -> None:
     wanted = [int(x) for x in args.cells.split(",")]
     overrides = typed(parse_assignments(args.knob, "--knob"))
     fixed = {**FIXED, **typed(parse_assignments(args.set, "--set"))}
-    space = probe_space(fixed)
+    space = get_space("adam").widened(fixed)  # a probe tries settings a search would not
     # The panel's reading of the logs: distinct finished architectures, each named nb<id>.
     panel = {entry.name: entry for entry in nasbench_panel(args.logs)}
     missing = [str(i) for i in wanted if f"nb{i}" not in panel]
@@ -72,21 +71,6 @@ def main() -> None:
             ),
             flush=True,
         )
-
-
-def probe_space(fixed: dict) -> Space:
-    """The adam space, widened to hold each fixed value it lacks (NAS-Bench-NLP's clipping
-    at 0.25, say): a probe tries settings a search would not sample."""
-    adam = get_space("adam")
-    params = dict(adam.params)
-    for name, value in fixed.items():
-        try:
-            adam.check_fixed({name: value})
-        except HyperparameterError:
-            if name not in params:  # a misspelt name is still refused
-                raise
-            params[name] = Choice((value,))
-    return dataclasses.replace(adam, name="adam-probe", params=params)
 
 
 if __name__ == "__main__":

@@ -237,10 +237,10 @@ def make_tiny(folder: Path) -> Path:
     """A store with the finished run 'tiny' (lstm and gru on arith, a few steps)."""
     sys.path.insert(0, str(ROOT))
     from archsearch import Resources, launch
-    from tests.reliability.conftest import tiny_spec
+    from scripts.fault_drills import tiny_fixed_spec
 
     path = folder / "tiny.db"
-    launch(tiny_spec(), Resources(storage=f"sqlite:///{path}", in_process=True))
+    launch(tiny_fixed_spec(), Resources(storage=f"sqlite:///{path}", in_process=True))
     with sqlite3.connect(path) as conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return path

@@ -73,3 +73,26 @@ def test_a_user_space_works_with_the_sampler():
     params = space.suggest(study.ask())
     assert params["lr"] == 0.01 and params["layers"] == 1  # unsampled ones take the defaults
     assert isinstance(study.pruner, optuna.pruners.MedianPruner)
+
+
+def test_a_widened_space_holds_a_fixed_value_outside_it_and_refuses_unknown_names():
+    from archsearch.hparams import HyperparameterError, get_space
+
+    adam = get_space("adam")
+    with pytest.raises(HyperparameterError):
+        adam.check_fixed({"max_grad_norm": 0.25})
+    wide = adam.widened({"max_grad_norm": 0.25, "lr": 3e-3})
+    assert wide.check_fixed({"max_grad_norm": 0.25}) == {"max_grad_norm": 0.25}
+    assert wide.params["lr"] == adam.params["lr"]  # a value the space holds changes nothing
+    with pytest.raises(HyperparameterError):
+        adam.widened({"momentum": 0.9})
+
+
+def test_assignments_are_name_value_pairs_typed_where_they_read_as_numbers():
+    from archsearch.assignments import parse_assignments, typed
+
+    assert typed(parse_assignments(["lr=0.5", "layers=1", "x=none", "y=abc"], "--set")) == {
+        "lr": 0.5, "layers": 1, "x": None, "y": "abc"
+    }  # fmt: skip
+    with pytest.raises(ValueError, match="--knob 'depth' is not of the form name=value"):
+        parse_assignments(["depth"], "--knob")

@@ -40,3 +40,13 @@ def finite(value: object) -> object:
     if isinstance(value, (list, tuple)):
         return [finite(v) for v in value]
     return value
+
+
+def parse_assignments(pairs: list[str], what: str) -> dict[str, str]:
+    """``archsearch.assignments.parse_assignments``; a bad pair is one line and exit 2."""
+    from archsearch import assignments
+
+    try:
+        return assignments.parse_assignments(pairs, what)
+    except ValueError as error:
+        raise fail(str(error)) from None

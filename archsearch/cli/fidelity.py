@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from archsearch.cli.common import app, err, fail, finite, out
-from archsearch.cli.single import parse_assignments, typed
+from archsearch.assignments import typed
+from archsearch.cli.common import app, err, fail, finite, out, parse_assignments
 from archsearch.setting import DEFAULT_PRESET, DEFAULT_SPACE
 
 

@@ -12,9 +12,9 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from archsearch.cli.common import app, err, fail, fmt, out
+from archsearch.assignments import typed
+from archsearch.cli.common import app, err, fail, fmt, out, parse_assignments
 from archsearch.cli.progress import watcher
-from archsearch.cli.single import parse_assignments, typed
 from archsearch.spec import (
     DEFAULT_BUDGET,
     DEFAULT_CONFIRM,

@@ -10,6 +10,7 @@ from rich import box
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from archsearch.assignments import parse_assignments, typed
 from archsearch.cli.common import app, err, fail, finite, fmt, out
 from archsearch.setting import (
     DEFAULT_BACKEND,
@@ -19,36 +20,6 @@ from archsearch.setting import (
     DEFAULT_SPACE,
     DEFAULT_TRIALS,
 )
-
-
-def parse_assignments(pairs: list[str], what: str) -> dict[str, str]:
-    """``["lr=0.5", "layers=1"]`` -> ``{"lr": "0.5", "layers": "1"}``."""
-    values = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name:
-            raise fail(f"{what} {pair!r} is not of the form name=value")
-        values[name.strip()] = value.strip()
-    return values
-
-
-def typed(values: dict[str, str]) -> dict[str, object]:
-    """Command-line text to numbers, booleans or None where it reads as one (task knobs)."""
-    words = {"none": None, "null": None, "true": True, "false": False}
-    result: dict[str, object] = {}
-    for name, text in values.items():
-        if text.lower() in words:
-            result[name] = words[text.lower()]
-            continue
-        for convert in (int, float):
-            try:
-                result[name] = convert(text)
-                break
-            except ValueError:
-                continue
-        else:
-            result[name] = text
-    return result
 
 
 @app.command("zoo")

@@ -18,7 +18,15 @@ PACKAGES = ("archsearch", "tasks")
 # Lowest first. A module belongs to the first layer with a prefix of its name.
 LAYERS = (
     ("cell language", ("archsearch.cell", "archsearch.registry", "archsearch.naming")),
-    ("plain records", ("archsearch.records", "archsearch.direction", "archsearch.spec_toml")),
+    (
+        "plain records",
+        (
+            "archsearch.records",
+            "archsearch.direction",
+            "archsearch.assignments",
+            "archsearch.spec_toml",
+        ),
+    ),
     (
         "building blocks",
         ("tasks", "archsearch.zoo", "archsearch.space", "archsearch.hparams", "archsearch.compile"),

@@ -17,25 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from archsearch import Resources, RunSpec, launch
-from scripts.fault_drills import TINY
+from archsearch import Resources, launch
+from scripts.fault_drills import tiny_fixed_spec as tiny_spec
 
 PASSWORD = "S3cretPW"
-
-
-def tiny_spec(name: str = "tiny", **changes) -> RunSpec:
-    """lstm (and the reference gru) on arith at smoke size, a few steps, two trials."""
-    values = dict(
-        name=name,
-        searcher="fixed",
-        searcher_options={"cells": ["lstm"]},
-        tasks=("arith",),
-        preset="smoke",
-        trials=2,
-        overrides=TINY,
-        budget="none",
-    )
-    return RunSpec(**{**values, **changes})
 
 
 @pytest.fixture(scope="session")
