@@ -30,6 +30,7 @@ from torch import nn
 
 from archsearch.cell import Cell
 from archsearch.compile import compile_cell
+from archsearch.defaults import DEFAULT_BACKEND
 
 State = list[tuple[torch.Tensor, ...]]
 
@@ -48,7 +49,7 @@ class TaskModel(nn.Module):
         weight_drop: float = 0.0,
         init_scale: float = 1.0,
         init: str = "scaled",
-        backend: str = "torchscript",
+        backend: str = DEFAULT_BACKEND,
     ) -> None:
         super().__init__()
         if input_kind not in ("tokens", "rolls"):

@@ -29,17 +29,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from archsearch.defaults import DEFAULT_BACKEND, DEFAULT_PRESET
+
 if TYPE_CHECKING:
     from archsearch.rungs import Rungs
     from tasks.base import TaskConfig
 
-DEFAULT_PRESET = "quick"  # trains in seconds to a minute per trial on a CPU
 # Adam with a log-uniform learning rate: at laptop budgets the paper's SGD grid
 # ("jozefowicz") leaves most models untrained (results/findings-quick-adam).
 DEFAULT_SPACE = "adam"
 DEFAULT_SAMPLER = "random"  # random search meets every cell with the same settings
 DEFAULT_PRUNER = "none"  # few trials per cell: too few for a pruner to judge
-DEFAULT_BACKEND = "torchscript"  # the fast one; "eager" is for debugging
 # One setting per (cell, task): a laptop search ranks more cells than it re-tries
 # settings; paper runs ask for more.
 DEFAULT_TRIALS = 1

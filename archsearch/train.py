@@ -44,6 +44,7 @@ from typing import Any
 import torch
 
 from archsearch.cell import Cell
+from archsearch.defaults import DEFAULT_BACKEND
 from archsearch.model import State, TaskModel, count_parameters, detach_state
 from archsearch.records import STATUSES, TrialResult  # noqa: F401  (the one trial record)
 
@@ -62,7 +63,7 @@ class TrainSettings:
     # activations a blown-up model can keep a finite loss (1e30 and growing) forever.
     max_loss: float = 1e6
     log_every: int = 10  # steps between progress callbacks
-    backend: str = "torchscript"
+    backend: str = DEFAULT_BACKEND
     device: str = "cpu"
     # time.monotonic() past which the trial stops as "timeout": the evaluation's time
     # limit when it runs in process (on Ray the executor cancels it instead).

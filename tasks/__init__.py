@@ -11,9 +11,10 @@ contract (``Task``, ``Batch``, ``TaskConfig``) and each family's file for its
 data, metric and presets.
 """
 
+from archsearch.defaults import PRESETS
 from tasks import sequences, text
 from tasks.arith import ArithTask
-from tasks.base import PRESETS, Batch, Task, TaskConfig, TaskError
+from tasks.base import Batch, Task, TaskConfig, TaskError
 from tasks.music import MusicTask
 from tasks.ptb import PtbTask
 from tasks.registry import TASKS, describe, direction, get, names, register, task_config

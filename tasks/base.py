@@ -20,7 +20,6 @@ import torch
 
 from archsearch.direction import Direction
 
-PRESETS = ("smoke", "quick", "paper")
 SPLITS = ("train", "valid", "test")
 LR_SCHEDULES = ("plateau", "linear", "cosine")
 INITS = ("scaled", "nasbench")

@@ -24,9 +24,10 @@ import importlib.metadata
 from collections.abc import Callable
 from typing import Any
 
+from archsearch.defaults import DEFAULT_PRESET, PRESETS
 from archsearch.direction import Direction
 from archsearch.registry import Registry, UnknownNameError
-from tasks.base import PRESETS, Task, TaskConfig, TaskError, make_config
+from tasks.base import Task, TaskConfig, TaskError, make_config
 
 PLUGIN_GROUP = "archsearch.tasks"
 # A source's resolver: the text after "PREFIX:" -> (canonical name, task class, fixed arguments).
@@ -104,14 +105,14 @@ def names() -> list[str]:
     return TASKS.names()
 
 
-def get(name: str, *, preset: str = "quick", seed: int = 0, **overrides: Any) -> Task:
+def get(name: str, *, preset: str = DEFAULT_PRESET, seed: int = 0, **overrides: Any) -> Task:
     """The task ``name`` at ``preset`` with knob ``overrides``; its data come from ``seed``."""
     canonical = TASKS.canonical(name)
     cls, fixed = TASKS.get(canonical)
     return cls(canonical, task_config(name, preset=preset, **overrides), seed=seed, **fixed)
 
 
-def task_config(name: str, *, preset: str = "quick", **overrides: Any) -> TaskConfig:
+def task_config(name: str, *, preset: str = DEFAULT_PRESET, **overrides: Any) -> TaskConfig:
     """The knob values of task ``name`` at ``preset`` with ``overrides``, without its data."""
     cls, fixed = TASKS.get(TASKS.canonical(name))
     return make_config(cls.config_class, cls.presets_for(**fixed), preset, overrides)
@@ -123,7 +124,7 @@ def direction(name: str) -> Direction:
     return TASKS.get(name)[0].direction
 
 
-def describe(name: str, *, preset: str = "quick", **overrides: Any) -> dict[str, Any]:
+def describe(name: str, *, preset: str = DEFAULT_PRESET, **overrides: Any) -> dict[str, Any]:
     """JSON-able facts about a task at ``preset``, with real split sizes (builds the data)."""
     return get(name, preset=preset, **overrides).describe()
 

@@ -19,6 +19,7 @@ import typer
 from rich.table import Table
 
 from archsearch.cli.common import app, err, fail, out
+from archsearch.defaults import DEFAULT_PRESET
 
 SPLITS = ("train", "valid", "test")
 
@@ -80,7 +81,7 @@ def tasks_command(
         str | None, typer.Argument(help="One task: a name, text:PATH, seq:FILE.npz (default: all).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False,
-    preset: Annotated[str, typer.Option(help="Preset whose sizes to show.")] = "quick",
+    preset: Annotated[str, typer.Option(help="Preset whose sizes to show.")] = DEFAULT_PRESET,
     build: Annotated[
         bool, typer.Option("--build", help="Build the corpora not built yet, on every core.")
     ] = False,

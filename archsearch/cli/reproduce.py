@@ -20,6 +20,7 @@ import pandas as pd
 import typer
 
 from archsearch.cli.common import app, fail, out
+from archsearch.defaults import DEFAULT_PRESET
 from archsearch.spec import Resources, RunSpec
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ DEFAULT_TRIALS = 2
 @app.command("reproduce")
 def reproduce_command(
     finding: Annotated[str, typer.Argument(help="1, 2, 3, 4, greff or all.")],
-    preset: Annotated[str, Opt(help="smoke, quick or paper.")] = "quick",
+    preset: Annotated[str, Opt(help="smoke, quick or paper.")] = DEFAULT_PRESET,
     repeats: Annotated[
         int | None,
         Opt(min=1, help="Runs of every (cell, task), one seed each (default: the finding's)."),

@@ -15,6 +15,7 @@ from rich.table import Table
 from archsearch.assignments import typed
 from archsearch.cli.common import app, err, fail, fmt, out, parse_assignments
 from archsearch.cli.progress import watcher
+from archsearch.defaults import DEFAULT_PRESET
 from archsearch.spec import (
     DEFAULT_BUDGET,
     DEFAULT_CONFIRM,
@@ -201,7 +202,7 @@ def report_command(
 def ablate_command(
     cell: Annotated[str, typer.Argument(help="A zoo name, a path to a cell file, or cell text.")],
     tasks: Annotated[str, Opt(help="Tasks, comma-separated.")] = "arith,xml,ptb",
-    preset: Annotated[str, Opt(help="smoke, quick or paper.")] = "quick",
+    preset: Annotated[str, Opt(help="smoke, quick or paper.")] = DEFAULT_PRESET,
     trials: Annotated[int, Opt(min=1, help="Settings per (cell, task).")] = 2,
     repeats: Annotated[int, Opt(min=1, help="Trainings of each setting, other seeds.")] = 1,
     space: Annotated[str | None, Opt(help="Hyperparameter space [adam].")] = None,

@@ -39,6 +39,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from archsearch.cell.nodes import Cell
+from archsearch.defaults import DEFAULT_BACKEND
 
 from .backends import BACKENDS
 from .fused import run_fused
@@ -172,7 +173,7 @@ def compile_cell(
     input_size: int,
     hidden_size: int,
     *,
-    backend: str = "torchscript",
+    backend: str = DEFAULT_BACKEND,
     init_scale: float = 1.0,
     fused: bool = True,
     weight_drop: float = 0.0,

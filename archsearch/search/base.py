@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 
 from archsearch import zoo
 from archsearch.cell import Cell, parse_cell
+from archsearch.defaults import DEFAULT_PRESET
 from archsearch.direction import Direction
 from archsearch.rungs import Rungs
 from archsearch.scoring import score
@@ -98,7 +99,7 @@ class Searcher(ABC):
         seed: int = 0,
         reference: str = "gru",
         seeds: Sequence[str] = ("lstm", "gru"),
-        preset: str = "quick",
+        preset: str = DEFAULT_PRESET,
         repeats: int = 1,
         rungs: int = 1,
         eta: int = 3,

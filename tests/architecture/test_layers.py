@@ -24,6 +24,7 @@ LAYERS = (
             "archsearch.records",
             "archsearch.direction",
             "archsearch.assignments",
+            "archsearch.defaults",
             "archsearch.spec_toml",
         ),
     ),
