@@ -21,7 +21,7 @@ import math
 import random
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from typing import Any, ClassVar
 
 from archsearch import zoo
@@ -30,60 +30,16 @@ from archsearch.defaults import DEFAULT_PRESET
 from archsearch.direction import Direction
 from archsearch.rungs import Rungs
 from archsearch.scoring import score
+from archsearch.search.entries import (
+    Entry,
+    Outcome,
+    Proposal,
+    RungBoard,
+    entry_from_state,
+    improves,
+)
 from archsearch.search.ranking import Ranking
 from tasks import direction
-
-
-@dataclass(frozen=True)
-class Proposal:
-    """One evaluation to run: ``cell_text`` on ``task`` with ``trials`` settings."""
-
-    key: str
-    cell_text: str
-    cell_hash: str
-    task: str
-    trials: int
-    seed: int
-    purpose: str = "candidate"  # "reference", "candidate" or "reeval"
-    parent: str | None = None
-    mutations: tuple[str, ...] = ()
-    repeat: int = 0  # which of the run's repeats (same settings and data, other init seeds)
-    group: str = ""  # the key of repeat 0: the repeats of one evaluation share it
-    rung: int = 0  # the training length, archsearch.rungs (0: the cheapest)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "mutations": list(self.mutations)}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Proposal:
-        return cls(**{**data, "mutations": tuple(data.get("mutations", ()))})
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """The searcher's view of a finished evaluation (its direction is the task's)."""
-
-    metric: float | None  # best validation metric; None when no trial finished
-    trials: int = 0
-
-
-@dataclass
-class Entry:
-    """What the searcher knows of one cell."""
-
-    text: str
-    name: str
-    parent: str | None = None
-    mutations: list[str] = field(default_factory=list)
-    best: dict[str, float | None] = field(default_factory=dict)  # task -> best valid metric
-    trials: dict[str, int] = field(default_factory=dict)  # task -> trials run
-    dropped: bool = False  # fell below the threshold on a task (the paper's cascade)
-    # group -> the metrics of its repeats told so far (with repeats > 1, until all are in)
-    partial: dict[str, list[float]] = field(default_factory=dict)
-    # Rungs (archsearch.rungs): "best" holds each task's metric at its highest rung told.
-    rung: dict[str, int] = field(default_factory=dict)  # task -> the rung "best" comes from
-    by_rung: dict[str, dict[str, float]] = field(default_factory=dict)  # str(rung) -> task -> best
-    asked_rung: int = 0  # the highest rung queued: promoted from every rung below it
 
 
 class Searcher(ABC):
@@ -177,7 +133,7 @@ class Searcher(ABC):
     def _record(self, entry: Entry, task: str, rung: int, metric: float) -> None:
         """Keep the best metric per (rung, task); ``best`` follows the highest rung."""
         at_rung = entry.by_rung.setdefault(str(rung), {})
-        if _improves(metric, at_rung.get(task), self.direction_of[task]):
+        if improves(metric, at_rung.get(task), self.direction_of[task]):
             at_rung[task] = metric
         if rung >= entry.rung.get(task, 0):
             entry.rung[task] = rung
@@ -424,7 +380,7 @@ class Searcher(ABC):
         self.counter = state["counter"]
         cells = dict(state.get("cells", {}))
         cells.update((k[len(CELL_PART) :], v) for k, v in state.items() if k.startswith(CELL_PART))
-        self.cells = {d: _entry(e) for d, e in cells.items()}
+        self.cells = {d: entry_from_state(e) for d, e in cells.items()}
         self._order = {d: i for i, d in enumerate(self.cells)}
         # A whole state is saved again in parts at the next commit.
         self._changed = dict.fromkeys(self.cells) if "cells" in state else {}
@@ -455,33 +411,3 @@ class Searcher(ABC):
 
 
 CELL_PART = "cell:"  # the state part of a cell is named "cell:" and its hash
-
-
-@dataclass
-class RungBoard:
-    """The cells that compete at one rung, by their score there, kept up to date: all of
-    them (``ranked``), and those not promoted yet (``unpromoted``); ``complete``: every
-    cell with an outcome on each task at the rung (an outcome of the reference rescores
-    them)."""
-
-    ranked: Ranking = field(default_factory=Ranking)
-    unpromoted: Ranking = field(default_factory=Ranking)
-    complete: set[str] = field(default_factory=set)
-
-
-def _entry(data: dict[str, Any]) -> Entry:
-    """An entry from its state; one saved before rungs existed had every outcome at rung 0."""
-    entry = Entry(**data)
-    if entry.best and not entry.by_rung:
-        entry.by_rung = {"0": {t: m for t, m in entry.best.items() if m is not None}}
-        entry.rung = {t: 0 for t in entry.best}
-    return entry
-
-
-def _improves(value: float, best: float | None, direction: Direction) -> bool:
-    """Whether ``value`` replaces ``best``: a number replaces a missing one, never the reverse."""
-    if best is None or math.isnan(best):
-        return not math.isnan(value)
-    if math.isnan(value):
-        return False
-    return direction.better(value, best)

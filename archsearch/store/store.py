@@ -17,8 +17,6 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, inspect, select
@@ -28,22 +26,10 @@ from archsearch.store import integrity, lock, migrate
 from archsearch.store import schema as db
 from archsearch.store.engine import DEFAULT_URL, file_identity, make_engine, safe, sqlite_path
 from archsearch.store.errors import StoreDamagedError, StoreError, StoreWriteError, reason
+from archsearch.store.finished import StoredEvaluation, finished_evaluations
 from archsearch.store.schema import SCHEMA_VERSION, now
 from archsearch.store.state import load_parts, save_parts
-from archsearch.store.trial import TRIAL_FIELDS, trial_row
-
-
-@dataclass(frozen=True)
-class StoredEvaluation:
-    """One finished evaluation: a cell on a task, with all its trials (dicts of TRIAL_FIELDS)."""
-
-    seq: int  # commit order within the store
-    key: str
-    cell: str
-    task: str
-    meta: dict[str, Any]
-    trials: list[dict[str, Any]]
-    committed_at: datetime
+from archsearch.store.trial import trial_row
 
 
 class Store:
@@ -399,33 +385,6 @@ class RunHandle:
     def _check_open(self) -> None:
         if self.closed:
             raise StoreError(f"run {self.name!r} was closed here; open_run() it again to write")
-
-
-def finished_evaluations(store: Store, run_id: int) -> list[StoredEvaluation]:
-    """The finished evaluations of run ``run_id`` (``Store.run_id``), in commit order; reads
-    only, so it serves a run being written elsewhere too."""
-    with store.engine.connect() as conn:
-        done = conn.execute(
-            select(db.evaluations)
-            .where(db.evaluations.c.run_id == run_id)
-            .order_by(db.evaluations.c.id)
-        ).all()
-        rows = conn.execute(
-            select(db.trials)
-            .join(db.evaluations)
-            .where(db.evaluations.c.run_id == run_id)
-            .order_by(db.trials.c.evaluation_id, db.trials.c.trial)
-        ).all()
-    by_evaluation: dict[int, list[dict[str, Any]]] = {}  # (any committed between reads: unused)
-    for row in rows:
-        trial = {field: getattr(row, field) for field in TRIAL_FIELDS}
-        by_evaluation.setdefault(row.evaluation_id, []).append(trial)
-    return [
-        StoredEvaluation(
-            e.id, e.key, e.cell, e.task, e.meta, by_evaluation.get(e.id, []), e.committed_at
-        )
-        for e in done
-    ]
 
 
 def ending_key(run_id: int) -> str:
