@@ -114,8 +114,9 @@ def _method(m: int, n: int, margin: float) -> str:
         f"beat on every task' needs one task), over {pairs_for_holm(1, ALPHA)} pairs or more "
         "(fewer cannot reach significance, and their bootstrap interval covers too little). "
         "Anything else is inconclusive, with the repeats "
-        "that would decide it: for a positive claim, 80% power at the measured d_z (paired t "
-        f"approximation) at {ALPHA}/{m}; for an absence claim, the repeats that would narrow "
+        "that would decide it: for a positive claim, 80% power of the signed-rank test itself "
+        f"at the measured d_z (simulated, normal differences) at {ALPHA}/{m}; for an absence "
+        "claim, the repeats that would narrow "
         "its interval inside the margin if the estimate stayed (the interval shrinking as "
         "1/sqrt(n))."
     )

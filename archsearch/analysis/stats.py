@@ -19,7 +19,8 @@ same way for both kinds of metric. Over the ``n`` pairs:
 - p-value: Wilcoxon's signed-rank test on the ``d_k`` (two-sided, zeros dropped);
 - relative performance ``rel = mean(a) / mean(b)`` (higher better) or ``mean(b) / mean(a)``
   (lower better), above 1 when a is better, with a paired bootstrap interval;
-- pairs needed for 80% power at the measured ``d_z`` (paired t-test approximation, below).
+- pairs needed for 80% power of the signed-rank test at the measured ``d_z``
+  (``archsearch.analysis.power``: simulated from the paired t-test's figure up).
 
 Failed, diverged and timed-out trials have no metric and drop out of the pairs
 (``n_dropped`` counts the trials of either cell that found no partner).
@@ -36,12 +37,17 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from archsearch.analysis.power import (  # noqa: F401  (part of this module's API)
+    ALPHA,
+    POWER,
+    pairs_for_holm,
+    pairs_for_power,
+    pairs_for_signed_rank,
+)
 from archsearch.direction import Direction
 
 CONFIDENCE = 0.95  # the intervals' level: 95%, as the study's tables report
 RESAMPLES = 9999  # scipy's default number of bootstrap resamples
-ALPHA = 0.05  # significance level of every verdict, after Holm's correction
-POWER = 0.8  # the power the "repeats needed" figure aims at
 
 
 @dataclass(frozen=True)
@@ -149,7 +155,7 @@ class Comparison:
     relative: Interval  # relative performance of a to b: above 1 means a is better
     d_z: float  # mean difference / standard deviation of the differences
     p_value: float  # Wilcoxon signed-rank, two-sided
-    pairs_needed: int | None  # pairs for 80% power at this d_z (None: no effect to detect)
+    pairs_needed: int | None  # pairs for 80% power of this test at d_z (None: no effect)
     n_dropped: int = 0  # trials without a finished partner
     note: str = ""
 
@@ -198,7 +204,7 @@ def compare_paired(
         relative=rel,
         d_z=dz,
         p_value=p,
-        pairs_needed=pairs_for_power(dz, alpha=alpha, power=power),
+        pairs_needed=pairs_for_signed_rank(dz, alpha=alpha, power=power),
         n_dropped=n_dropped,
         note=note,
     )
@@ -235,49 +241,6 @@ def effect_size_dz(differences: Sequence[float]) -> float:
     if sd <= 1e-12 * max(1.0, abs(mean)):  # constant up to rounding
         return 0.0 if mean == 0 else math.copysign(math.inf, mean)
     return mean / sd
-
-
-def pairs_for_power(
-    d_z: float, *, alpha: float = ALPHA, power: float = POWER, max_n: int = 100_000
-) -> int | None:
-    """Fewest pairs for which a two-sided paired t-test at ``alpha`` detects ``d_z`` with ``power``.
-
-    The paired t-test approximation (Wilcoxon's signed-rank test has an asymptotic
-    relative efficiency of 0.955 against it under normal differences, so it needs
-    about 5% more pairs): with ``n`` pairs the statistic follows a noncentral t with
-    ``n - 1`` degrees of freedom and noncentrality ``d_z * sqrt(n)``, and
-
-        power(n) = P(T > t_crit) + P(T < -t_crit),  t_crit = t.ppf(1 - alpha / 2, n - 1)
-
-    (``scipy.stats.nct`` and ``scipy.stats.t``). None when there is no effect
-    (``d_z`` zero or NaN) or it needs more than ``max_n`` pairs.
-    """
-    if d_z is None or math.isnan(d_z) or d_z == 0:
-        return None
-    if abs(d_z) > 100:  # two pairs detect it (and nct loses precision far out)
-        return 2
-
-    def achieved(n: int) -> float:
-        df, nc = n - 1, abs(d_z) * math.sqrt(n)
-        crit = stats.t.ppf(1 - alpha / 2, df)
-        return float(stats.nct.sf(crit, df, nc) + stats.nct.cdf(-crit, df, nc))
-
-    low, high = 1, 2  # power grows with n: double until it is reached, then bisect
-    while achieved(high) < power:
-        low, high = high, 2 * high
-        if high > max_n:
-            return None
-    while high - low > 1:
-        middle = (low + high) // 2
-        low, high = (low, middle) if achieved(middle) >= power else (middle, high)
-    return high
-
-
-def pairs_for_holm(m: int = 1, alpha: float = ALPHA) -> int:
-    """The fewest pairs with which one of ``m`` Holm-adjusted tests can reach ``alpha``:
-    Wilcoxon's exact two-sided p is at least ``2 / 2**n``, so ``m * 2 / 2**n < alpha``
-    (6 pairs for one test at 0.05). Fewer pairs can decide nothing."""
-    return next(n for n in range(1, 64) if m * 2.0 / 2**n < alpha)
 
 
 def holm(p_values: Sequence[float]) -> np.ndarray:

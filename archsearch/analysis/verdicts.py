@@ -45,7 +45,7 @@ from archsearch.analysis.stats import (
     compare_cells,
     holm,
     pairs_for_holm,
-    pairs_for_power,
+    pairs_for_signed_rank,
 )
 from archsearch.store.frame import reference_hash
 from tasks import direction
@@ -225,7 +225,7 @@ def judge_claims(
             upper = claim.expect == "not better"
             pairs = pairs_for_margin(c.relative, margin, upper=upper, alpha=alpha)
         else:  # and never fewer than Holm's smallest p over the m claims allows
-            pairs = pairs_for_power(c.d_z, alpha=alpha / len(claims))
+            pairs = pairs_for_signed_rank(c.d_z, alpha=alpha / len(claims))
             pairs = None if pairs is None else max(pairs, pairs_for_holm(len(claims), alpha))
         settings = _settings(frame, claim.a, c.task) if c else 1
         table.append(

@@ -36,7 +36,10 @@ LAYERS = (
     ("evaluation", ("archsearch.rungs", "archsearch.setting", "archsearch.evaluation")),
     ("search and store", ("archsearch.search", "archsearch.store")),
     ("run spec", ("archsearch.spec", "archsearch.spec_check")),
-    ("statistics", ("archsearch.analysis.stats", "archsearch.analysis.verdicts")),
+    (
+        "statistics",
+        ("archsearch.analysis.power", "archsearch.analysis.stats", "archsearch.analysis.verdicts"),
+    ),
     (
         "runs",
         (
