@@ -125,6 +125,8 @@ class Searcher(ABC):
             metric = math.fsum(told) / len(told)
             outcome = Outcome(metric, 0)
         self._record(entry, proposal.task, proposal.rung, metric)
+        if proposal.purpose != "reeval":
+            entry.first.setdefault(str(proposal.rung), {}).setdefault(proposal.task, metric)
         entry.trials[proposal.task] = entry.trials.get(proposal.task, 0) + outcome.trials
         self._rescore(proposal.cell_hash)
         self.learn(proposal, outcome)
@@ -148,6 +150,20 @@ class Searcher(ABC):
         return score(
             {t: self.direction_of[t].relative(own.get(t), reference.get(t)) for t in self.tasks}
         )
+
+    def first_relative(self, digest: str, task: str, rung: int) -> float:
+        """The cell's first outcome on ``task`` at ``rung`` relative to the reference's first
+        there: like for like, each with the trials every cell gets. A re-evaluation gives a
+        cell more settings, and its best over them is a higher bar than one setting can
+        clear; a fresh candidate judged against a re-evaluated reference is dropped for
+        having had fewer tries (NaN where either is missing; an entry saved before firsts
+        were kept falls back to its best)."""
+        own, ref = self.cells[digest], self.cells.get(self.reference)
+        if ref is None:
+            return math.nan
+        mine = own.first.get(str(rung), {}).get(task, own.by_rung.get(str(rung), {}).get(task))
+        theirs = ref.first.get(str(rung), {}).get(task, ref.by_rung.get(str(rung), {}).get(task))
+        return self.direction_of[task].relative(mine, theirs)
 
     def highest_rung(self, digest: str) -> int:
         """The highest rung at which the cell has an outcome on every task (-1: none)."""

@@ -61,6 +61,9 @@ class Entry:
     rung: dict[str, int] = field(default_factory=dict)  # task -> the rung "best" comes from
     by_rung: dict[str, dict[str, float]] = field(default_factory=dict)  # str(rung) -> task -> best
     asked_rung: int = 0  # the highest rung queued: promoted from every rung below it
+    # str(rung) -> task -> the metric of its first evaluation there, at the trials every
+    # cell gets (a re-evaluation with more settings is left out: see Searcher.first_relative).
+    first: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 @dataclass

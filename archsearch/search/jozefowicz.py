@@ -101,7 +101,7 @@ class JozefowiczSearch(Searcher):
             for digest, task in waiting:
                 self._advance(digest, task)
         if proposal.purpose == "candidate":
-            self._advance(proposal.cell_hash, proposal.task)
+            self._advance(proposal.cell_hash, proposal.task, proposal.rung)
         for digest in self.affected(proposal.cell_hash):
             self._rank(digest)
         # The list changes with the ranking, or when a seed on it is told (and scored).
@@ -113,9 +113,11 @@ class JozefowiczSearch(Searcher):
         score = math.nan if dropped else self.scores.score(digest)
         self.candidates.set(digest, score, self.order(digest))
 
-    def _advance(self, digest: str, task: str) -> None:
-        """After a candidate's task: drop it, send it on, or wait for the reference."""
-        rel = self.relative(digest, task)
+    def _advance(self, digest: str, task: str, rung: int = 0) -> None:
+        """After a candidate's task: drop it, send it on, or wait for the reference. The
+        threshold compares like with like (``first_relative``): the candidate's one setting
+        against the reference's first evaluation at the rung, never its re-evaluations."""
+        rel = self.first_relative(digest, task, rung)
         reference = self.cells[self.reference].best.get(task)
         if reference is None:
             self.waiting.append((digest, task))

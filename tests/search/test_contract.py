@@ -152,3 +152,35 @@ def test_jozefowicz_mutates_another_member_when_one_has_no_unseen_mutant(monkeyp
     while searcher.queue:
         searcher.queue.pop()
     assert searcher.ask() is None
+
+
+def test_jozefowicz_judges_a_candidate_against_the_references_first_evaluation():
+    """A re-evaluation of the GRU with more settings may find a far better one (the
+    winner's-curse run: xml 0.311 with one setting, 0.543 with two). A candidate trained
+    with one setting is held to the GRU's one setting, not to that luckier bar."""
+    searcher = JozefowiczSearch(tasks=TASKS, trials=1, seed=0, threshold=0.9)
+    gru = searcher.reference
+    told = 0
+    while told < len(TASKS):  # the reference first, one setting on each task
+        proposal = searcher.ask()
+        assert proposal.cell_hash == gru
+        searcher.tell(proposal, Outcome(0.5, 1))
+        told += 1
+    searcher.enqueue(gru, "xml", purpose="reeval", trials=2, front=True)
+    again = searcher.ask()
+    assert again.purpose == "reeval"
+    searcher.tell(again, Outcome(0.9, 2))  # its second setting was much better
+    assert searcher.cells[gru].by_rung["0"]["xml"] == 0.9  # its best, for the ranking
+    judged = []
+    while len(judged) < 4:
+        proposal = searcher.ask()
+        if proposal.purpose != "candidate":
+            searcher.tell(proposal, Outcome(0.5, proposal.trials))
+            continue
+        searcher.tell(proposal, Outcome(0.5, 1))  # as good as the GRU's first setting
+        judged.append(proposal)
+    on_xml = [p for p in judged if p.task == "xml"]
+    assert on_xml, "no candidate was sent on to xml"
+    assert not any(searcher.cells[p.cell_hash].dropped for p in on_xml)
+    assert searcher.first_relative(on_xml[0].cell_hash, "xml", 0) == 1.0
+    assert searcher.relative(on_xml[0].cell_hash, "xml") < 0.9  # against its best: 0.5 / 0.9
