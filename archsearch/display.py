@@ -116,12 +116,22 @@ def partial_table(searcher: Searcher, *, top: int = 10) -> Table | None:
     for task in searcher.tasks:
         table.add_column(task, justify="right")
     for digest in rows[:top]:
-        values = [searcher.relative(digest, t) for t in searcher.tasks]
         table.add_row(
             readable_name(searcher.cells, digest),
-            *("-" if math.isnan(v) else f"{v:.3f}" for v in values),
+            *(partial_value(searcher, digest, t) for t in searcher.tasks),
         )
     return table
+
+
+def partial_value(searcher: Searcher, digest: str, task: str) -> str:
+    """A partial row's entry: the relative performance, "failed" where the cell was trained
+    on the task and no trial finished (diverged or an error), "-" where it is not known."""
+    relative = searcher.relative(digest, task)
+    if not math.isnan(relative):
+        return f"{relative:.3f}"
+    best = searcher.cells[digest].best
+    trained = task in best and (best[task] is None or math.isnan(best[task]))
+    return "failed" if trained else "-"
 
 
 def confirmation_table(rows: list[Row]) -> Table:
