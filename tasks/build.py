@@ -7,7 +7,7 @@ once for all of them (``music.whole_files``), so each piece is parsed exactly
 as the serial ``RollCache.ensure`` parses it and the rolls are the same. This
 process gathers the rolls into each dataset's cache (saved every
 ``SAVE_EVERY`` pieces, so an interrupted build keeps its work) and shows
-progress: a bar on a terminal, a line every ``LOG_EVERY`` seconds otherwise.
+progress: a bar on a terminal, a line every ``progress.LOG_EVERY`` seconds otherwise.
 Interrupted, it saves what it has and drops the jobs not started.
 
 Where a cold build's time went (cProfile, 20 Palestrina masses and one ABC file
@@ -23,18 +23,16 @@ the chorales' MusicXML.
 from __future__ import annotations
 
 import os
-import sys
-import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 
 from tasks import music, ptb
 from tasks.cache import cache_path
+from tasks.progress import Progress
 
 CHUNK = 8  # pieces per job: small enough to balance two cores, big enough to pay a job
 SAVE_EVERY = 500  # pieces gathered between saves of a dataset's cache
-LOG_EVERY = 15.0  # seconds between progress lines when stderr is not a terminal
 
 Job = tuple[str, float, tuple[str, ...], frozenset[str]]  # (dataset or "ptb", grid, pieces, whole)
 
@@ -118,35 +116,3 @@ def build(names: list[str], *, say: Callable[[str], None], workers: int | None =
     progress.close()
     for cache in caches.values():
         cache.finish()
-
-
-class Progress:
-    """A bar on a terminal; otherwise a line every ``LOG_EVERY`` seconds and one at the end."""
-
-    def __init__(self, total: int, say: Callable[[str], None]) -> None:
-        self.total, self.done, self.say = total, 0, say
-        self.start = self.last = time.monotonic()
-        self.bar = None
-        if sys.stderr.isatty():
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total, unit="piece", desc="converting", leave=False)
-
-    def advance(self, count: int) -> None:
-        self.done += count
-        if self.bar is not None:
-            self.bar.update(count)
-        elif time.monotonic() - self.last >= LOG_EVERY and self.done < self.total:
-            self.last = time.monotonic()
-            self.say(self.line())
-
-    def line(self) -> str:
-        elapsed = time.monotonic() - self.start
-        return (
-            f"converted {self.done}/{self.total} ({self.done / self.total:.0%}) in {elapsed:.0f} s"
-        )
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-        self.say(self.line())

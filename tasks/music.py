@@ -47,6 +47,7 @@ from tasks.base import SPLITS, TaskConfig, TaskError, _check
 from tasks.cache import cache_path, load_arrays, save_arrays
 from tasks.kern import Unsupported, kern_notes
 from tasks.padded import PaddedSet, PaddedTask
+from tasks.progress import Progress
 from tasks.scoring import BernoulliSteps
 
 log = logging.getLogger(__name__)
@@ -236,14 +237,14 @@ class RollCache:
         missing = self.missing(pieces)
         if not missing:
             return
-        from tqdm import tqdm
-
         whole = whole_files(missing)
-        bar = tqdm(missing, desc=f"parsing {self.path.stem}", unit="piece", leave=False)
-        for done, piece in enumerate(bar, 1):
+        progress = Progress(len(missing), log.info, verb=f"parsed {self.path.stem}")
+        for done, piece in enumerate(missing, 1):
             self.rolls[piece] = try_roll(piece, self.grid, whole)
+            progress.advance()
             if done % 250 == 0:  # keep the progress of long builds
                 self.save()
+        progress.close()
         self.finish()
 
     def finish(self) -> None:

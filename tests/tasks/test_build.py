@@ -85,3 +85,18 @@ def test_an_interrupted_build_keeps_what_it_converted(tmp_path, monkeypatch, few
         build.build(["music-muse"], say=lambda line: None, workers=1)
     kept = rolls_of("muse")
     assert kept and set(kept) < set(few["muse"])  # the first job's pieces, not the others
+
+
+def test_a_serial_parse_logs_plain_lines_when_stderr_is_no_terminal(
+    tmp_path, monkeypatch, few, caplog, capsys
+):
+    """A search's log file gets "parsed ..." lines, not a progress bar's carriage returns."""
+    monkeypatch.setenv("ARCHSEARCH_CACHE", str(tmp_path))
+    pieces = few["jsb"]
+    rolls = music.RollCache("jsb", music.GRIDS["jsb"])
+    with caplog.at_level("INFO", logger=music.log.name):
+        rolls.ensure(pieces)
+    said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("parsed")]
+    assert len(said) == 1  # the end's line: a few pieces take less than LOG_EVERY
+    assert said[0].startswith(f"parsed {rolls.path.stem} {len(pieces)}/{len(pieces)} (100%) in ")
+    assert "\r" not in capsys.readouterr().err
