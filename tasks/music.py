@@ -238,7 +238,7 @@ class RollCache:
         if not missing:
             return
         whole = whole_files(missing)
-        progress = Progress(len(missing), log.info, verb=f"parsed {self.path.stem}")
+        progress = Progress(len(missing), verb=f"parsed {self.path.stem}")
         for done, piece in enumerate(missing, 1):
             self.rolls[piece] = try_roll(piece, self.grid, whole)
             progress.advance()

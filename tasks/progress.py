@@ -14,10 +14,17 @@ from collections.abc import Callable
 LOG_EVERY = 15.0  # seconds between progress lines when stderr is not a terminal
 
 
+def to_stderr(line: str) -> None:
+    """Say a line where a search's progress goes (its terminal or its log file)."""
+    print(line, file=sys.stderr, flush=True)
+
+
 class Progress:
     """A bar on a terminal; otherwise a line every ``LOG_EVERY`` seconds and one at the end."""
 
-    def __init__(self, total: int, say: Callable[[str], None], verb: str = "converted") -> None:
+    def __init__(
+        self, total: int, say: Callable[[str], None] = to_stderr, verb: str = "converted"
+    ) -> None:
         self.total, self.done, self.say, self.verb = total, 0, say, verb
         self.start = self.last = time.monotonic()
         self.bar = None
