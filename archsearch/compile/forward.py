@@ -29,6 +29,7 @@ def gen_loop(nm: Names, save: bool) -> list[str]:
         f"sc: List[Tensor], state: List[Tensor], fast: bool) -> {ret}:",
         "    H = state[0].size(1)",
         "    B = state[0].size(0)",
+        "    NEG1 = torch.full([1], -1.0, dtype=state[0].dtype, device=state[0].device)",
     ]
     lines += [f"    P{k} = P[{k}]" for k in range(len(g.groups))]
     lines += [f"    S{j} = S[{j}]" for j in range(len(nm.step_static))]
