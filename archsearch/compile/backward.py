@@ -216,7 +216,7 @@ class _Back:
             n = len(grp.linears)
             self.pre_fill += [f"KG{k} = torch.empty(TC, B, {n} * H, {OPTS})", *fill]
             self.lines.append(f"dg{k}.mul_(KG{k}[tc])")
-        self.lines.append(f"du{k} = _mm(dg{k}, W{k}t, fast)")
+        self.lines.append(f"du{k} = torch.mm(dg{k}, W{k}t)")
         if len(grp.values) == 1:
             self.add(grp.values[0], Adj(f"du{k}"))
         else:
@@ -286,8 +286,8 @@ def gen_backward(nm: Names) -> list[str]:
     names = [buf for buf, _, _, _ in buffer_layout(nm)]
     lines += [f"    {name} = saved[{i}]" for i, name in enumerate(names)]
     lines += [f"    S{j} = S[{j}]" for j in range(len(nm.step_static))]
-    # W is [K, n * H] (the forward's right operand); du = dg @ W^T, laid out once
-    lines += [f"    W{k}t = _pack(W[{k}].t(), B, fast)" for k in range(len(g.groups))]
+    # W is [K, n * H] (the forward's right operand); du = dg @ W^T, W^T made contiguous once
+    lines += [f"    W{k}t = W[{k}].t().contiguous()" for k in range(len(g.groups))]
     lines += [f"    sc{j} = sc[{j}]" for j in range(g.n_scales)]
     lines.append(f"    ONE = torch.ones([1], {OPTS})")
     for grp in g.groups:

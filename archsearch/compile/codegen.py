@@ -30,30 +30,9 @@ from typing import List, Optional, Tuple
 from torch import Tensor
 
 
-def _mm(a: Tensor, w: Tensor, fast: bool) -> Tensor:
-    # a @ w for a step product, w as _pack laid it out: oneDNN on its path (``kernels.py``)
-    if fast:
-        return onednn_mm(a, w)
-    return torch.mm(a, w)
-
-
-def _pack(w: Tensor, batch: int, fast: bool) -> Tensor:
-    # the right operand w [K, N] of a pass's step products, laid out once: contiguous for
-    # torch.mm; for oneDNN (which reads a @ v.t()) w^T reordered (``kernels.py``)
-    if fast:
-        return onednn_pack(w.t().contiguous(), batch)
-    return w.contiguous()
-
-
-def _mm_add(a: Tensor, w: Tensor, p: Tensor, out: Tensor, fast: bool) -> Tensor:
-    # out = p + a @ w, w as _pack laid it out: one addmm (oneDNN: its product, then the add)
-    if fast:
-        return torch.add(onednn_mm(a, w), p, out=out)
-    return torch.addmm(p, a, w, out=out)
-
-
 def _mm_all(a: Tensor, b: Tensor, fast: bool) -> Tensor:
-    # a @ b for the all-steps products after the loop
+    # a @ b for the all-steps products after the loop: oneDNN on its path (``kernels.py``);
+    # a step's product is torch.mm / torch.addmm, written straight in the loops
     if fast:
         return onednn_mm(a, b.t())
     return torch.mm(a, b)

@@ -33,7 +33,7 @@ def gen_loop(nm: Names, save: bool) -> list[str]:
     ]
     lines += [f"    P{k} = P[{k}]" for k in range(len(g.groups))]
     lines += [f"    S{j} = S[{j}]" for j in range(len(nm.step_static))]
-    lines += [f"    W{k} = _pack(W[{k}], B, fast)" for k in range(len(g.groups))]
+    lines += [f"    W{k} = W[{k}].contiguous()" for k in range(len(g.groups))]
     lines += [f"    sc{j} = sc[{j}]" for j in range(g.n_scales)]
     lines += [f"    s{i} = state[{i}]" for i in range(n_states)]
     targets: dict[object, list[str]] = {}  # node id or ("run"/"u", ...) -> buffer slots
@@ -138,11 +138,11 @@ def group_forward(nm: Names, grp: Group, targets=None, done=None, reused=False) 
         vals = f"u{k}"
     whole = targets.get(("g", k))
     if whole:  # the whole product is saved: written into its slot
-        lines.append(f"g{k} = _mm_add({vals}, W{k}, P{k}[t], {whole[0]}, fast)")
+        lines.append(f"g{k} = torch.addmm(P{k}[t], {vals}, W{k}, out={whole[0]})")
     elif reused:
-        lines.append(f"_mm_add({vals}, W{k}, P{k}[t], g{k}, fast)")
+        lines.append(f"torch.addmm(P{k}[t], {vals}, W{k}, out=g{k})")
     else:
-        lines.append(f"g{k} = _mm({vals}, W{k}, fast).add_(P{k}[t])")
+        lines.append(f"g{k} = torch.addmm(P{k}[t], {vals}, W{k})")
     runs = nm.runs(grp)
     for r, (kind, start, count) in enumerate(runs):
         slot = targets.get(("run", k, r))

@@ -1,16 +1,23 @@
 """Matrix products and activations that the generated code calls, fastest per device.
 
-On an AMD CPU, float32, the generated loops multiply through oneDNN's matmul
-(``mkldnn::_linear_pointwise``, the kernel behind PyTorch's own fused CPU
-LSTM) instead of ``torch.mm``. Measured on a 2-core AMD EPYC (AVX-512), one
-thread: a step product ``[32, 128] @ [128, 512]`` 36 us against 52 us, the
-all-steps products ``[1600, 64] @ [64, 512]`` 0.51 ms against 1.18 ms and
+On an AMD CPU, float32, the products over all steps at once (the input
+projections, the weight gradients after the backward loop) go through oneDNN's
+matmul (``mkldnn::_linear_pointwise``, the kernel behind PyTorch's own fused
+CPU LSTM) instead of ``torch.mm``. Measured on a 2-core AMD EPYC (AVX-512),
+one thread: ``[1600, 64] @ [64, 512]`` 0.51 ms against 1.18 ms and
 ``[128, 1600] @ [1600, 512]`` 1.13 ms against 2.28 ms (MKL does not use
-AVX-512 on that CPU). On an Intel CPU MKL does, and ``torch.mm`` with the
-weight contiguous ``[K, N]`` (as ``_pack`` lays it out) is the faster:
-measured on a 2-core Intel Xeon (Sapphire Rapids, AVX-512), the same step
-product 23 us against 46 us (38 us with the weight reordered for oneDNN), and
-``tanh`` there costs 0.6 ns per element, like ``sigmoid``. So the oneDNN path
+AVX-512 on that CPU). A step's small product (``[32, 128] @ [128, 512]``) is
+``torch.mm`` / ``torch.addmm`` on every path: oneDNN's call costs ~13 us
+whatever the size (a ``[4, 8] @ [8, 8]`` takes 15 us, 1.6 us in ``torch.mm``),
+its weight reorder ~350 us a pass, and ``addmm`` adds the input projection in
+the product where oneDNN needs a second pass. Measured side by side on that
+CPU with two other jobs on its cores (load 2.2 to 2.5): the LSTM's forward +
+backward through the loop 6% faster with ``torch.mm`` steps (4 runs, 0.93 to
+0.96), the GRU's 9%, ``greff_vanilla`` 6%, ``mut1`` 18% (an earlier, quieter
+measure had oneDNN's step product at 36 us against 52 us). On an Intel CPU MKL
+uses AVX-512 and is the faster everywhere: measured on a 2-core Intel Xeon
+(Sapphire Rapids, AVX-512), the step product 23 us against 46 us, and ``tanh``
+there costs 0.6 ns per element, like ``sigmoid``. So the oneDNN path
 (``ONEDNN``) is taken on CPUs that are not Intel's; ``ARCHSEARCH_PRODUCTS=onednn``
 or ``=torch`` overrides that. Other devices and dtypes (CUDA, float64) always
 use ``torch.mm``.
@@ -43,15 +50,15 @@ import os
 import torch
 from torch import Tensor
 
-# a @ w.t() for a [M, K] and w [N, K]. Written in TorchScript IR: the op's `Scalar?[]`
-# argument has no spelling in TorchScript's Python front end.
+# a @ w.t() (+ b) for a [M, K], w [N, K] and b [N]. Written in TorchScript IR: the op's
+# `Scalar?[]` argument has no spelling in TorchScript's Python front end.
 _ONEDNN_IR = """
-graph(%a : Tensor, %w : Tensor):
+graph(%a : Tensor, %w : Tensor{bias_arg}):
   %none : NoneType = prim::Constant()
   %attr : str = prim::Constant[value="none"]()
   %alg : str = prim::Constant[value=""]()
   %scalars : Scalar?[] = prim::ListConstruct()
-  %y : Tensor = mkldnn::_linear_pointwise(%a, %w, %none, %attr, %scalars, %alg)
+  %y : Tensor = mkldnn::_linear_pointwise(%a, %w, {bias}, %attr, %scalars, %alg)
   return (%y)
 """
 
@@ -61,45 +68,39 @@ def plain_mm(a: Tensor, w: Tensor) -> Tensor:
     return torch.mm(a, w.t())
 
 
-@torch.jit.script
-def plain_pack(w: Tensor, batch: int) -> Tensor:
-    return w
-
-
-def _pack_onednn():
-    @torch.jit.script
-    def onednn_pack(w: Tensor, batch: int) -> Tensor:
-        return torch.ops.mkldnn._reorder_linear_weight(w, batch)
-
-    return onednn_pack
+def _onednn(name: str, bias: bool):
+    ir = _ONEDNN_IR.format(bias_arg=", %b : Tensor" if bias else "", bias="%b" if bias else "%none")
+    return torch._C._create_function_from_graph(name, torch._C.parse_ir(ir))
 
 
 def _probe():
-    """The oneDNN product as a ScriptFunction, or None when this PyTorch lacks or breaks it."""
+    """The oneDNN product and linear as ScriptFunctions, or None when this PyTorch lacks or
+    breaks them."""
     try:
         if not torch.backends.mkldnn.is_available():
             return None
-        fn = torch._C._create_function_from_graph("onednn_mm", torch._C.parse_ir(_ONEDNN_IR))
+        mm, lin = _onednn("onednn_mm", False), _onednn("onednn_linear", True)
         gen = torch.Generator().manual_seed(0)
         a = torch.randn(5, 7, generator=gen)
         w = torch.randn(3, 7, generator=gen)
+        b = torch.randn(3, generator=gen)
         strided = torch.randn(7, 9, generator=gen).t()[:3]  # a transposed, sliced view
-        pack = _pack_onednn()
-        cases = ((a, w), (a, strided), (a.t().contiguous().t(), w), (a, pack(w, 5)))
-        for left, right in cases:
-            want = left @ (w if right.is_mkldnn else right).t()
-            if not torch.allclose(fn(left, right), want, rtol=1e-5, atol=1e-5):
+        for left, right in ((a, w), (a, strided), (a.t().contiguous().t(), w)):
+            want = left @ right.t()
+            if not torch.allclose(mm(left, right), want, rtol=1e-5, atol=1e-5):
                 return None
-        return fn, pack
+            if not torch.allclose(lin(left, right, b), want + b, rtol=1e-5, atol=1e-5):
+                return None
+        return mm, lin
     except Exception:  # a missing or changed private op: fall back, never fail
         return None
 
 
 _ONEDNN = _probe()
 AVAILABLE = _ONEDNN is not None
-# onednn_mm(a, w) = a @ w.t(); onednn_pack(w, batch): w laid out once for many products
-# (saves ~5 us of a 36 us step product; costs ~100 us), which only onednn_mm reads.
-onednn_mm, onednn_pack = _ONEDNN if AVAILABLE else (plain_mm, plain_pack)
+# onednn_mm(a, w) = a @ w.t(); onednn_linear(a, w, b) = a @ w.t() + b, the bias added by
+# the product itself (the input projection [1600, 512]: 1.43 -> 1.25 ms against mm, add_)
+onednn_mm, onednn_linear = _ONEDNN if AVAILABLE else (plain_mm, None)
 
 
 def keep_freed_memory() -> bool:
@@ -155,7 +156,7 @@ class FastLinear(torch.autograd.Function):
     @staticmethod
     def forward(ctx, a, w, b):
         ctx.save_for_backward(a, w)
-        return onednn_mm(a, w).add_(b)
+        return onednn_linear(a, w, b)
 
     @staticmethod
     def backward(ctx, grad):

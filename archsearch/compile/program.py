@@ -69,7 +69,6 @@ class Program:
         self.python: dict[str, Any] = {
             "__name__": f"archsearch_cell_{digest}",
             "onednn_mm": kernels.onednn_mm,
-            "onednn_pack": kernels.onednn_pack,
             "linear": torch.nn.functional.linear,
         }
         exec(compile(source, filename, "exec"), self.python)
@@ -97,7 +96,6 @@ class Program:
         ns: dict[str, Any] = {
             "__name__": f"{self.python['__name__']}_standalone",
             "onednn_mm": kernels.plain_mm,
-            "onednn_pack": kernels.plain_pack,
             "linear": torch.nn.functional.linear,
         }
         exec(compile(self.source, self.filename, "exec"), ns)

@@ -74,10 +74,9 @@ def test_probe_and_dispatch():
     assert kernels.AVAILABLE or not kernels.ONEDNN
     assert not kernels.fast(f32.double())
     if kernels.AVAILABLE and torch.backends.mkldnn.is_available():
-        w = torch.randn(5, 4)
-        packed = kernels.onednn_pack(w, 3)
-        a = torch.randn(3, 4)
-        torch.testing.assert_close(kernels.onednn_mm(a, packed), a @ w.t())
+        w, a, b = torch.randn(5, 4), torch.randn(3, 4), torch.randn(5)
+        torch.testing.assert_close(kernels.onednn_mm(a, w), a @ w.t())
+        torch.testing.assert_close(kernels.onednn_linear(a, w, b), a @ w.t() + b)
 
 
 @pytest.mark.parametrize(
