@@ -159,19 +159,42 @@ def _one(m: _Matcher) -> int | None:
     return next((n.id for n in m.nodes if n.op == "const" and n.value == 1.0), None)
 
 
-def run_fused(layout: Fused, x: torch.Tensor, state: list, params: list):
-    """``(outputs [T, B, H], final states)`` through torch's kernel, with the layer's parameters."""
+def run_fused(layout: Fused, x: torch.Tensor, state: list | None, params: list):
+    """``(outputs [T, B, H], final states)`` through torch's kernel, with the layer's parameters.
+
+    ``state`` None: zeros (made here in the kernel's ``[1, B, H]``)."""
     w_ih = torch.cat([params[i] for i in layout.w_ih], 0)  # [G * H, X]
     w_hh = torch.cat([params[i] for i in layout.w_hh], 0)  # [G * H, H]
     b_ih = torch.cat([params[i] for i in layout.b_ih], 0)  # [G * H]
-    zero = torch.zeros_like(params[layout.b_ih[0]])
-    b_hh = torch.cat([zero if i is None else params[i] for i in layout.b_hh], 0)
-    weights = [w_ih, w_hh, b_ih, b_hh]
+    weights = [w_ih, w_hh, b_ih, _second_bias(layout.b_hh, params, b_ih)]
+    if state is None:
+        zero = x.new_zeros(1, x.size(1), b_ih.size(0) // len(layout.b_ih))
+        hx = [zero] * (2 if layout.kind == "lstm" else 1)
+    else:
+        hx = [s.unsqueeze(0) for s in state]
     # train: the kernels keep what their backward reads only in training mode (dropout is 0)
     train = torch.is_grad_enabled()
     if layout.kind == "lstm":
-        hx = (state[0].unsqueeze(0), state[1].unsqueeze(0))
         out, h, c = torch.lstm(x, hx, weights, True, 1, 0.0, train, False, False)
         return out, [h[0], c[0]]
-    out, h = torch.gru(x, state[0].unsqueeze(0), weights, True, 1, 0.0, train, False, False)
+    out, h = torch.gru(x, hx[0], weights, True, 1, 0.0, train, False, False)
     return out, [h[0]]
+
+
+def _second_bias(b_hh: tuple[int | None, ...], params: list, b_ih: torch.Tensor) -> torch.Tensor:
+    """torch's ``b_hh``: the cell's biases where it has them, zeros elsewhere (one block of
+    zeros per run of gates without: the LSTM's is all zeros, the GRU's ``[0, 0, b_nh]``)."""
+    size = b_ih.size(0) // len(b_hh)
+    parts: list[torch.Tensor] = []
+    zeros = 0  # gates in the current run without a bias
+    for i in b_hh:
+        if i is None:
+            zeros += 1
+            continue
+        if zeros:
+            parts.append(b_ih.new_zeros(zeros * size))
+            zeros = 0
+        parts.append(params[i])
+    if zeros:
+        parts.append(b_ih.new_zeros(zeros * size))
+    return parts[0] if len(parts) == 1 else torch.cat(parts, 0)

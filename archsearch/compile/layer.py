@@ -130,8 +130,15 @@ class CompiledLayer(nn.Module):
         With ``weight_drop``, the recurrent weights under a fresh DropConnect mask."""
         flat = []
         for lin in self.linears:
-            for w, recurrent in zip(lin.weights, lin.recurrent, strict=True):
-                flat.append(F.dropout(w, weight_drop) if weight_drop and recurrent else w)
+            # the list's own dict, in index order: its __getitem__ costs ~1.5 us a weight,
+            # which a layer on torch's kernel pays every call (``fused.py``)
+            weights = lin.weights._parameters.values()
+            if weight_drop:
+                weights = [
+                    F.dropout(w, weight_drop) if recurrent else w
+                    for w, recurrent in zip(weights, lin.recurrent, strict=True)
+                ]
+            flat += weights
             flat.append(lin.bias)
         return flat + [s.weight for s in self.scales]
 
@@ -141,15 +148,14 @@ class CompiledLayer(nn.Module):
                 f"expected x of shape [T, B, {self.input_size}] with T > 0, got {list(x.shape)}"
             )
         n = len(self.cell.states)
-        if state is None:
-            zero = x.new_zeros(x.shape[1], self.hidden_size)
-            state = [zero] * n
-        elif len(state) != n:
+        if state is not None and len(state) != n:
             raise ValueError(f"cell {self.cell.name!r} has {n} states, got {len(state)}")
         params = self.flat_parameters(self.weight_drop if self.training else 0.0)
         if self.fused:
-            out, finals = run_fused(self.program.fused, x, list(state), params)
+            out, finals = run_fused(self.program.fused, x, state, params)
         else:
+            if state is None:
+                state = [x.new_zeros(x.shape[1], self.hidden_size)] * n
             out, finals = BACKENDS[self.backend].run(self.program, x, list(state), params)
         return out, tuple(finals)
 
