@@ -19,6 +19,7 @@ import torch
 from archsearch import zoo
 from archsearch.cell import parse_cell
 from archsearch.compile import compile_cell, kernels
+from archsearch.compile.codegen import HEADER
 from archsearch.compile.samples import search_cells
 
 from .conftest import EVERY, run
@@ -77,6 +78,46 @@ def test_probe_and_dispatch():
         w, a, b = torch.randn(5, 4), torch.randn(3, 4), torch.randn(5)
         torch.testing.assert_close(kernels.onednn_mm(a, w), a @ w.t())
         torch.testing.assert_close(kernels.onednn_linear(a, w, b), a @ w.t() + b)
+
+
+def step_helpers() -> dict:
+    """The generated module's helper functions (``codegen.HEADER``), as plain Python."""
+    ns = {"onednn_mm": kernels.onednn_mm}
+    exec(HEADER, ns)
+    return ns
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_step_tanh_equals_torch_tanh(fast):
+    """The step's tanh, 2 sigmoid(2a) - 1 from tensor operands on the fast path, returned
+    and written into a buffer: torch's tanh to within float32 rounding, saturated ends too."""
+    ns = step_helpers()
+    a = torch.cat([torch.linspace(-30, 30, 601), torch.tensor([0.0, 1e-8, -1e-8, 88.0, -88.0])])
+    neg1 = torch.full([1], -1.0)
+    out = torch.empty_like(a)
+    want = torch.tanh(a.double()).float()
+    torch.testing.assert_close(ns["_tanh"](a, neg1, fast), want, rtol=0, atol=2.5e-7)
+    assert ns["_tanh_out"](a, out, neg1, fast) is out
+    torch.testing.assert_close(out, want, rtol=0, atol=2.5e-7)
+
+
+def test_fast_linear_equals_torch_linear():
+    """``kernels.linear`` on the oneDNN path (the bias added by the product): forward and
+    every gradient equal ``torch.nn.functional.linear`` in float64."""
+    if not kernels.AVAILABLE:
+        pytest.skip("oneDNN's product is not available in this PyTorch")
+    torch.manual_seed(0)
+    a, w, b = (torch.randn(*s, requires_grad=True) for s in ((40, 7), (12, 7), (12,)))
+    assert kernels.fast(a) or not kernels.ONEDNN
+    y = kernels.FastLinear.apply(a, w, b)
+    ref = [t.detach().double().requires_grad_() for t in (a, w, b)]
+    y_ref = torch.nn.functional.linear(*ref)
+    torch.testing.assert_close(y.double(), y_ref, rtol=1e-5, atol=1e-5)
+    g = torch.randn_like(y)
+    mine = torch.autograd.grad(y, (a, w, b), g)
+    theirs = torch.autograd.grad(y_ref, ref, g.double())
+    for u, v in zip(mine, theirs, strict=True):
+        torch.testing.assert_close(u.double(), v, rtol=1e-5, atol=1e-4)
 
 
 @pytest.mark.parametrize(
