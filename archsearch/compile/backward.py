@@ -286,7 +286,8 @@ def gen_backward(nm: Names) -> list[str]:
     names = [buf for buf, _, _, _ in buffer_layout(nm)]
     lines += [f"    {name} = saved[{i}]" for i, name in enumerate(names)]
     lines += [f"    S{j} = S[{j}]" for j in range(len(nm.step_static))]
-    # W is [K, n * H] (the forward's right operand); du = dg @ W^T, W^T made contiguous once
+    # W is [K, n * H] (the forward's right operand); du = dg @ W^T with W^T contiguous
+    # (W is the transposed view of the weights' cat: no copy here)
     lines += [f"    W{k}t = W[{k}].t().contiguous()" for k in range(len(g.groups))]
     lines += [f"    sc{j} = sc[{j}]" for j in range(g.n_scales)]
     lines.append(f"    ONE = torch.ones([1], {OPTS})")
@@ -329,8 +330,12 @@ def results(nm: Names, back: _Back) -> list[str]:
     for grp in g.groups:
         k = grp.index
         v = back.all_steps(grp.values[0], chunk=False).expr if len(grp.values) == 1 else f"U{k}"
-        # dW [K, n * H] = V^T @ DG over all steps: one product after the loop
-        dws.append(f"_mm_all({v}.reshape(T * B, -1).t(), DG{k}.reshape(T * B, -1), fast)")
+        # dW [K, n * H] = V^T @ DG over all steps: one product after the loop, returned as
+        # the transposed view of a contiguous [n * H, K], the layout of the weights it reaches
+        # (W is the transposed view of their cat): each weight's gradient is then whole rows
+        # (the LSTM's 4 x [128, 128] accumulated in 20 us, 161 us as transposed views)
+        dw = f"_mm_all({v}.reshape(T * B, -1).t(), DG{k}.reshape(T * B, -1), fast)"
+        dws.append(f"{dw}.t().contiguous().t()")
     dsc = [f"DSC{j}" if j in back.after else f"torch.zeros_like(sc{j})" for j in range(g.n_scales)]
     dp = [f"DG{k}" for k in range(len(g.groups))]
     ds = [f"dS{j}" for j in range(len(nm.step_static))]

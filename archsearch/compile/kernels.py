@@ -162,8 +162,9 @@ class FastLinear(torch.autograd.Function):
     def backward(ctx, grad):
         a, w = ctx.saved_tensors
         da = onednn_mm(grad, w.t()) if ctx.needs_input_grad[0] else None
-        # (a^T @ grad)^T, not grad^T @ a: oneDNN copies a transposed left operand
-        dw = onednn_mm(a.t(), grad.t()).t() if ctx.needs_input_grad[1] else None
+        # (a^T @ grad)^T, not grad^T @ a: oneDNN copies a transposed left operand; made
+        # contiguous, the layout of the weights w was stacked from (their gradients' rows)
+        dw = onednn_mm(a.t(), grad.t()).t().contiguous() if ctx.needs_input_grad[1] else None
         db = grad.sum(0) if ctx.needs_input_grad[2] else None
         return da, dw, db
 
