@@ -5,7 +5,10 @@ Each evaluation is a Ray task asking for ``cpus_per_eval`` CPUs and
 threads, and the GPU when it has one. A worker process that dies is retried
 ``max_retries`` times by Ray; after that the evaluation is recorded as
 ``failed`` with the reason. An evaluation running longer than ``time_limit``
-seconds is cancelled and recorded as ``timeout``.
+seconds is cancelled and recorded as ``timeout``. The clock starts when the task is
+submitted: a worker's start, and its first evaluation's imports and data, count too
+(the driver submits no more than the workers can run, so on a cluster of its own no
+task waits in a queue).
 
 A local instance listens on loopback only. Before Ray starts, ``LOCAL_ENV``
 goes into the environment (every process Ray starts inherits it, workers

@@ -288,7 +288,8 @@ class Resources:
     cpus_per_eval: float = 1.0  # one core per evaluation: small models don't scale further
     gpus_per_eval: float = 0.0  # fractions share a GPU
     address: str | None = None  # a Ray cluster ("auto"); None: RAY_ADDRESS or a local instance
-    time_limit: float | None = None  # seconds before an evaluation is cancelled (timeout)
+    # seconds from an evaluation's submission until it is cancelled (timeout)
+    time_limit: float | None = None
     storage: str | None = None  # SQLAlchemy URL; None: sqlite:///results/archsearch.db
     in_process: bool = False  # no Ray: one evaluation at a time, in this process
     threads: int | None = None  # torch threads per evaluation; None: the CPUs it was given
