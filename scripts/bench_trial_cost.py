@@ -17,11 +17,13 @@ import os
 import statistics
 
 import archsearch
-from archsearch.fidelity.panel import cell_panel, with_mutants
-
-ZOO = ["tanh", "lstm", "lstm_f", "lstm_i", "lstm_o", "lstm_b", "gru", "mut1", "mut2", "mut3"]
-ZOO += ["greff_nig", "greff_nfg"]
-FIXED = {"lr": 0.003, "init_scale": 1.0, "layers": 1, "max_grad_norm": 5.0}  # the panel's
+from archsearch.fidelity.panel import (
+    ZOO_PANEL,
+    ZOO_PANEL_FIXED,
+    ZOO_PANEL_MUTANTS,
+    cell_panel,
+    with_mutants,
+)
 
 
 def main() -> None:
@@ -31,13 +33,22 @@ def main() -> None:
     parser.add_argument("--cells", default="", help="only these, comma-separated (a, b)")
     args = parser.parse_args()
 
-    panel = with_mutants(cell_panel(ZOO), 4)
-    chosen = [c for c in panel if not args.cells or c.name in args.cells.split(",")]
+    panel = with_mutants(cell_panel(ZOO_PANEL), ZOO_PANEL_MUTANTS)
+    names = [name for name in args.cells.split(",") if name]
+    unknown = sorted(set(names) - {c.name for c in panel})
+    if unknown:
+        parser.error(
+            f"--cells: not in the panel: {', '.join(unknown)}; "
+            f"the panel: {', '.join(c.name for c in panel)}"
+        )
+    chosen = [c for c in panel if not names or c.name in names]
     load = os.getloadavg()[0]
     print(f"{args.task} {args.preset}: {len(chosen)} of {len(panel)} cells, load {load:.1f}")
     costs = []
     for member in chosen:
-        done = archsearch.evaluate(member.cell, args.task, preset=args.preset, fixed=FIXED, seed=0)
+        done = archsearch.evaluate(
+            member.cell, args.task, preset=args.preset, fixed=ZOO_PANEL_FIXED, seed=0
+        )
         cpu = done.trials[0].metrics["cpu_seconds"]
         costs.append(cpu)
         print(f"  {member.name:<16} {cpu:6.1f} CPU-s  valid {done.trials[0].metric_valid:.4f}")

@@ -5,13 +5,16 @@
 #   scripts/fidelity_budgets.sh [ptb] [arith] [xml]     (default: all three)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+panel() { python -c "from archsearch.fidelity.panel import zoo_panel_words as w; print(w('$1'))"; }
 STORE="${STORE:-sqlite:///results/fidelity.db}"
 LOGS="${LOGS:-../shared/data/nasbench-nlp-wt2/logs.jsonl}"
-LR="${LR:-0.003}"
-# One fixed setting for every cell, so the budget alone is under test.
-FIXED=(--set "lr=$LR" --set init_scale=1 --set layers=1 --set max_grad_norm=5)
+# One fixed setting for every cell, so the budget alone is under test; the zoo panel and that
+# setting: archsearch/fidelity/panel.py (LR overrides its learning rate)
+read -ra FIXED <<< "$(panel fixed)"
+[ -z "${LR:-}" ] || FIXED+=(--set "lr=$LR")
 COMMON=(--preset quick --seeds 0,1 --storage "$STORE" --workers "${WORKERS:-2}" "${FIXED[@]}")
-ZOO=(tanh lstm lstm_f lstm_i lstm_o lstm_b gru mut1 mut2 mut3 greff_nig greff_nfg)
+read -ra ZOO <<< "$(panel cells)"
+MUTANTS="$(panel mutants)"
 
 tasks=("$@")
 [ ${#tasks[@]} -gt 0 ] || tasks=(ptb arith xml)
@@ -29,7 +32,7 @@ for task in "${tasks[@]}"; do
     else
         # Against a 4x longer budget trained here: 12 zoo cells and 4 mutants.
         steps=$(python -c "import tasks; print(tasks.get('$task', preset='quick').config.train_steps)")
-        archsearch fidelity "${ZOO[@]}" --mutants 4 --task "$task" --name "fidelity-$task-quick" \
+        archsearch fidelity "${ZOO[@]}" --mutants "$MUTANTS" --task "$task" --name "fidelity-$task-quick" \
             --reference-knob "train_steps=$((4 * steps))" --out "results/fidelity/$task-quick" \
             "${COMMON[@]}"
     fi

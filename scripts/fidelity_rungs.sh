@@ -6,9 +6,12 @@
 #   scripts/fidelity_rungs.sh [arith] [xml] [ptb]     (default: arith xml)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+panel() { python -c "from archsearch.fidelity.panel import zoo_panel_words as w; print(w('$1'))"; }
 STORE="${STORE:-sqlite:///results/fidelity.db}"
-FIXED=(--set lr=0.003 --set init_scale=1 --set layers=1 --set max_grad_norm=5)
-ZOO=(tanh lstm lstm_f lstm_i lstm_o lstm_b gru mut1 mut2 mut3 greff_nig greff_nfg)
+# the zoo panel and its fixed setting: archsearch/fidelity/panel.py
+read -ra FIXED <<< "$(panel fixed)"
+read -ra ZOO <<< "$(panel cells)"
+MUTANTS="$(panel mutants)"
 
 knobs() {  # the --knob (or --reference-knob) options of one rung of the default spec
     python - "$1" "$2" "$3" <<'PY'
@@ -24,7 +27,7 @@ tasks=("$@")
 [ ${#tasks[@]} -gt 0 ] || tasks=(arith xml)
 for task in "${tasks[@]}"; do
     # shellcheck disable=SC2046
-    archsearch fidelity "${ZOO[@]}" --mutants 4 --task "$task" --preset quick \
+    archsearch fidelity "${ZOO[@]}" --mutants "$MUTANTS" --task "$task" --preset quick \
         $(knobs "$task" 0 --knob) $(knobs "$task" 1 --reference-knob) \
         --name "fidelity-$task-rung0" --out "results/fidelity/$task-rung0" --seeds 0,1 \
         --storage "$STORE" --workers "${WORKERS:-1}" "${FIXED[@]}"

@@ -22,6 +22,14 @@ from pathlib import Path
 
 from archsearch.cell import Cell, CellError
 
+# The zoo panel that scripts/fidelity_budgets.sh, fidelity_rungs.sh and bench_trial_cost.py
+# train: these 12 cells and 4 seeded mutants of them, under one fixed setting for every cell
+# so that the budget alone is under test (``zoo_panel_words`` spells it for the scripts).
+ZOO_PANEL = ("tanh", "lstm", "lstm_f", "lstm_i", "lstm_o", "lstm_b", "gru", "mut1", "mut2")
+ZOO_PANEL += ("mut3", "greff_nig", "greff_nfg")
+ZOO_PANEL_MUTANTS = 4
+ZOO_PANEL_FIXED = {"lr": 0.003, "init_scale": 1, "layers": 1, "max_grad_norm": 5}
+
 
 @dataclass(frozen=True)
 class PanelCell:
@@ -117,3 +125,15 @@ def with_mutants(panel: Sequence[PanelCell], n: int, *, seed: int = 0) -> list[P
         seen.add(digest)
         mutants.append(PanelCell(f"{parent.name}-m1-{digest[:4]}", child.to_text()))
     return [*panel, *mutants]
+
+
+def zoo_panel_words(what: str) -> str:
+    """For the shell scripts: the zoo panel's ``cells``, its ``mutants`` count, or its
+    ``fixed`` setting as ``--set`` options."""
+    if what == "cells":
+        return " ".join(ZOO_PANEL)
+    if what == "mutants":
+        return str(ZOO_PANEL_MUTANTS)
+    if what == "fixed":
+        return " ".join(f"--set {name}={value}" for name, value in ZOO_PANEL_FIXED.items())
+    raise ValueError(f"what: cells, mutants or fixed, not {what!r}")

@@ -100,3 +100,21 @@ def test_mutants_join_a_panel_new_valid_distinct_and_reproducible():
     assert [c.name.split("-m1-")[0] for c in grown[2:]] == ["lstm", "gru", "lstm", "gru"]
     assert all(c.reference is None for c in grown[2:])
     assert with_mutants(panel, 4, seed=1) == grown
+
+
+def test_the_zoo_panel_spelled_for_the_shell_scripts_reads_back_the_same():
+    from archsearch.assignments import parse_assignments, typed
+    from archsearch.fidelity.panel import (
+        ZOO_PANEL,
+        ZOO_PANEL_FIXED,
+        ZOO_PANEL_MUTANTS,
+        zoo_panel_words,
+    )
+
+    words = zoo_panel_words("fixed").split()
+    assert words[::2] == ["--set"] * len(ZOO_PANEL_FIXED)
+    assert typed(parse_assignments(words[1::2], "--set")) == ZOO_PANEL_FIXED
+    assert tuple(zoo_panel_words("cells").split()) == ZOO_PANEL
+    assert int(zoo_panel_words("mutants")) == ZOO_PANEL_MUTANTS
+    with pytest.raises(ValueError, match="cells, mutants or fixed"):
+        zoo_panel_words("zoo")
