@@ -72,12 +72,6 @@ class _Back:
         self.lines: list[str] = []
         self.after: dict[int, str] = {}  # scale weight gradients, summed after each chunk
         self.run_of: dict[int, tuple[int, int, int, int]] = {}  # node -> (group, run, pos, count)
-        # The group whose product's gradient is all of the previous output state's (its only
-        # value), if any: its du then adds the output gradient of the step before, so the
-        # carried d_s0 arrives with dout[t] in it (one step op fewer: ``dout_folded``)
-        self.dout_group = next(
-            (grp.index for grp in self.g.groups if grp.values == [self.g.prev[0]]), None
-        )
         for grp in self.g.groups:
             for r, (_, start, count) in enumerate(nm.runs(grp)):
                 for pos, m in enumerate(nm.run_members(grp, start, count)):
@@ -222,10 +216,7 @@ class _Back:
             n = len(grp.linears)
             self.pre_fill += [f"KG{k} = torch.empty(TC, B, {n} * H, {OPTS})", *fill]
             self.lines.append(f"dg{k}.mul_(KG{k}[tc])")
-        if k == self.dout_group:  # the step's output gradient, added by the product
-            self.lines.append(f"du{k} = torch.addmm(DOUTP[t], dg{k}, W{k}t)")
-        else:
-            self.lines.append(f"du{k} = torch.mm(dg{k}, W{k}t)")
+        self.lines.append(f"du{k} = torch.mm(dg{k}, W{k}t)")
         if len(grp.values) == 1:
             self.add(grp.values[0], Adj(f"du{k}"))
         else:
@@ -271,9 +262,7 @@ def gen_backward(nm: Names) -> list[str]:
     back = _Back(nm)
     for i, v in enumerate(g.state_values):
         back.add(v, Adj(f"d_s{i}"))
-    folded = back.dout_group is not None
-    if not folded:
-        back.add(g.state_values[0], Adj("dout[t]"))
+    back.add(g.state_values[0], Adj("dout[t]"))
     for kind, idx in reversed(nm.schedule()):
         (back.group if kind == "group" else back.node)(idx)
     for j, s in enumerate(nm.step_static):
@@ -311,22 +300,7 @@ def gen_backward(nm: Names) -> list[str]:
             lines.append(f"    GS{nodes[n].param} = torch.zeros(T, B, H, {OPTS})")
     lines += [f"    DSC{j} = torch.zeros_like(sc{j})" for j in back.after]
     lines += [f"    d_s{i} = dfinal[{i}]" for i in range(n_states)]
-    if folded:
-        lines += dout_folded()
     return lines + chunked_loop(nm, back) + results(nm, back)
-
-
-def dout_folded() -> list[str]:
-    """The output gradient carried in d_s0: ``DOUTP[t] = dout[t - 1]`` (zeros at t = 0, where
-    the carry is the initial state's gradient), added by a step product (``_Back.dout_group``);
-    the last step's comes in with the final state's. Measured on the LSTM's forward + backward
-    (T=50 B=32 X=64 H=128, one thread, idle machine), the generated sources before and after
-    side by side with nn.LSTM in one process, three times: 1.349 -> 1.318, 1.319 -> 1.302,
-    1.368 -> 1.329 (each the median of 3 runs of 15 reps)."""
-    return [
-        "    DOUTP = torch.cat([torch.zeros_like(dout[:1]), dout.narrow(0, 0, T - 1)])",
-        "    d_s0 = d_s0 + dout[T - 1]",
-    ]
 
 
 def chunked_loop(nm: Names, back: _Back) -> list[str]:
