@@ -43,8 +43,8 @@ def pair(cell, X):
     return fast, slow
 
 
-# the backward pass walks the steps in chunks of CHUNK: one partial chunk, and several
-STEPS = [T, 2 * CHUNK + 3]
+# the backward pass walks the steps in chunks of CHUNK: one step, one partial chunk, and several
+STEPS = [1, T, 2 * CHUNK + 3]
 
 
 @pytest.mark.parametrize("steps", STEPS)
