@@ -51,12 +51,15 @@ def fwd_bwd(layer, x) -> float:
 
 
 def interleaved(layers: dict, x, reps: int) -> dict[str, list[float]]:
-    """Seconds per rep of each layer, the layers taking turns (drift hits all alike)."""
+    """Seconds per rep of each layer, the layers taking turns (drift hits all alike), in
+    reverse order every other rep: where a layer runs in a turn moves its time by 1-2%
+    (two LSTM sources, one process: the one second was the faster, whichever it was)."""
     for layer in layers.values():  # warm-up: scripting, first allocations
         fwd_bwd(layer, x)
     times: dict[str, list[float]] = {name: [] for name in layers}
-    for _ in range(reps):
-        for name, layer in layers.items():
+    turn = list(layers.items())
+    for rep in range(reps):
+        for name, layer in turn if rep % 2 == 0 else reversed(turn):
             times[name].append(fwd_bwd(layer, x))
     return times
 
