@@ -248,7 +248,8 @@ def warm_workers(ray, count: int, timeout: float = 900.0) -> None:
         return os.getpid()
 
     pids = ray.get([warm.remote() for _ in range(count)])
-    assert len(set(pids)) == count, f"warm-up tasks shared a worker: {pids}"
+    if len(set(pids)) != count:  # the barrier timed out: a worker never started
+        raise RuntimeError(f"{count} warm-up tasks ran on {len(set(pids))} workers: {pids}")
 
 
 def drill_node_leaves(evaluations: int = 12) -> Drill:
