@@ -7,7 +7,9 @@ Each rep is timed twice: wall clock and this thread's CPU time (the latter
 leaves out time the scheduler gives to other processes on a loaded machine;
 both use one thread). For the LSTM it measures the default layer (a cell that
 is exactly the LSTM runs on torch's kernel, ``compile/fused.py``) and the
-generated loop (``fused=False``) side by side, and likewise the GRU (torch's GRU).
+generated loop (``fused=False``) side by side. The GRU on CPU runs the generated
+loop by default (faster there than torch's GRU), so it is measured once, against
+``torch.nn.GRU``.
 
     python scripts/bench_cell.py                      # zoo lstm vs torch.nn.LSTM
     python scripts/bench_cell.py --cell gru --runs 7

@@ -14,10 +14,12 @@ states), one CPU thread, thread CPU time, T=50, B=32, X=64, H=128 by default
    forward + backward less a steady one) and ms per GFLOP of the cell's own
    work (``compile.cost``). Then the median ratio to the eager twin.
 2. **Against torch.** ``--runs`` runs of ``--reps`` interleaved reps of: the
-   LSTM through the generated loop (``fused=False``), the GRU dispatched to
-   torch's kernel (the default) and through the generated loop, beside
-   ``torch.nn.LSTM`` and ``torch.nn.GRU``; per run the median ratio, then the
-   median over runs.
+   LSTM through the generated loop (``fused=False``), the GRU as compiled by
+   default (on CPU the generated loop, ``compile/fused.py``) and on torch's
+   kernel (what it dispatches to on CUDA), beside ``torch.nn.LSTM`` and
+   ``torch.nn.GRU``; per run the median ratio, then the median over runs.
+3. **The GRU at other sizes** (``--gru-sizes``): the default GRU and the GRU on
+   torch's kernel against ``torch.nn.GRU``, ``--reps-torch`` reps at each.
 
     python scripts/bench_cells.py                     # about two minutes
     python scripts/bench_cells.py --mutants 0 --reps 3
@@ -35,6 +37,7 @@ import torch
 from archsearch import zoo
 from archsearch.compile import compile_cell
 from archsearch.compile.cost import cell_flops
+from archsearch.compile.fused import run_fused
 from archsearch.compile.graph import build_graph
 from archsearch.compile.program import is_cached
 from archsearch.compile.samples import search_cells
@@ -135,21 +138,43 @@ def cells_table(args, lstm) -> None:
         )
 
 
-def against_torch(args, lstm, gru) -> None:
-    """The LSTM through the loop, the GRU dispatched and through the loop, vs torch's."""
+class OnTorchKernel(torch.nn.Module):
+    """A compiled exact LSTM or GRU on torch's kernel whatever the device: the call its
+    forward makes where the kernel is the faster (``compile/fused.py``)."""
+
+    def __init__(self, layer) -> None:
+        super().__init__()
+        assert layer.fusable
+        self.layer = layer
+
+    def forward(self, x):
+        return run_fused(self.layer.program.fused, x, None, self.layer.flat_parameters())
+
+
+def gru_layers(X: int, H: int) -> dict:
+    """The GRU as compiled by default and on torch's kernel, beside ``torch.nn.GRU``."""
+    gru = compile_cell(zoo.get("gru"), X, H)
+    return {"gru": gru, "gru_kernel": OnTorchKernel(gru), "nn.GRU": torch.nn.GRU(X, H)}
+
+
+GRU_PAIRS = {
+    "GRU as compiled (on CPU: the generated loop) / nn.GRU": ("gru", "nn.GRU"),
+    "GRU on torch's kernel (as on CUDA) / nn.GRU": ("gru_kernel", "nn.GRU"),
+}
+
+
+def against_torch(args, lstm) -> None:
+    """The LSTM through the loop and the GRU both ways, vs torch's."""
     x = torch.randn(args.T, args.B, args.X, requires_grad=True)
     layers = {
         "lstm_loop": compile_cell(zoo.get("lstm"), args.X, args.H, fused=False),
-        "gru": compile_cell(zoo.get("gru"), args.X, args.H),
-        "gru_loop": compile_cell(zoo.get("gru"), args.X, args.H, fused=False),
         "nn.LSTM": lstm,
-        "nn.GRU": gru,
+        **gru_layers(args.X, args.H),
     }
-    assert layers["gru"].fused and not layers["gru_loop"].fused
+    assert not layers["lstm_loop"].fused
     pairs = {
         "LSTM through the generated loop (fused=False) / nn.LSTM": ("lstm_loop", "nn.LSTM"),
-        "GRU (dispatched to torch's kernel) / nn.GRU": ("gru", "nn.GRU"),
-        "GRU through the generated loop (fused=False) / nn.GRU": ("gru_loop", "nn.GRU"),
+        **GRU_PAIRS,
     }
     print(f"\n2. against torch: {args.runs} runs of {args.reps_torch} interleaved reps")
     per_run: dict[str, list[float]] = {label: [] for label in pairs}
@@ -162,6 +187,18 @@ def against_torch(args, lstm, gru) -> None:
     for label, values in per_run.items():
         runs = " ".join(f"{v:.2f}" for v in values)
         print(f"{label}: median of {args.runs} runs {statistics.median(values):.2f} ({runs})")
+
+
+def gru_sizes(args) -> None:
+    """The GRU both ways against ``torch.nn.GRU`` at each of ``--gru-sizes``."""
+    print(f"\n3. the GRU at other sizes: {args.reps_torch} interleaved reps each")
+    for size in args.gru_sizes.split(","):
+        T, B, X, H = (int(v) for v in size.split("x"))
+        x = torch.randn(T, B, X, requires_grad=True)
+        times = interleaved(gru_layers(X, H), x, args.reps_torch)
+        ms = ", ".join(f"{k} {statistics.median(v) * 1e3:.2f}" for k, v in times.items())
+        ratios = ", ".join(f"{a} {ratio(times, a, b):.2f}" for a, b in GRU_PAIRS.values())
+        print(f"T={T} B={B} X={X} H={H} (median ms: {ms}); / nn.GRU: {ratios}")
 
 
 def print_load(when: str) -> None:
@@ -180,18 +217,26 @@ def main() -> None:
     ap.add_argument("--reps-torch", type=int, default=20, help="per run, against torch")
     ap.add_argument("--runs", type=int, default=3, help="against torch")
     ap.add_argument("--mutants", type=int, default=20)
+    ap.add_argument(
+        "--gru-sizes",
+        # the presets' shapes: smoke (H=32), quick (H=128), paper (ptb's 650, music's 300)
+        default="20x8x32x32,35x20x128x128,64x16x64x128,35x20x650x650,128x32x300x300",
+        help="TxBxXxH, comma-separated; '' for none",
+    )
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(0)
-    lstm, gru = torch.nn.LSTM(args.X, args.H), torch.nn.GRU(args.X, args.H)
+    lstm = torch.nn.LSTM(args.X, args.H)
     print(
         f"T={args.T} B={args.B} X={args.X} H={args.H}, one thread, thread CPU time, "
         "forward + backward; ratios are medians of rep-by-rep ratios"
     )
     print_load("at start")
     cells_table(args, lstm)
-    against_torch(args, lstm, gru)
+    against_torch(args, lstm)
+    if args.gru_sizes:
+        gru_sizes(args)
     print_load("at end")
 
 

@@ -14,13 +14,16 @@ names, the statement order, the operand order of ``+`` and ``*`` and of
 with ``L = W_x x + W_h h + b`` each its own ``linear`` (``Lnx`` of x alone,
 ``Lnh`` of h alone). Such a layer stacks its weights in torch's gate order at
 every call, so they stay the layer's own parameters in source order, and calls
-``torch.lstm`` / ``torch.gru`` on every device: oneDNN's fused LSTM on CPU,
-torch's own GRU on CPU, cuDNN on CUDA: such a layer runs at
-``torch.nn.LSTM``'s / ``torch.nn.GRU``'s speed (the weights' ``cat`` aside;
-``scripts/bench_cells.py`` measures it beside torch's and beside the generated
-loop) and gives their results: the tests compare it with the eager backend
-and the generated loop, forward and gradients. ``compile_cell(..., fused=False)``
-keeps the generated loop.
+``torch.lstm`` / ``torch.gru`` where that kernel is the faster
+(``TORCH_KERNEL_FASTER``): the LSTM on every device (oneDNN's fused LSTM on
+CPU, cuDNN on CUDA), the GRU on CUDA only (cuDNN). On CPU torch's GRU is a
+per-step composite of aten ops under autograd, and the generated loop beats it
+at every size measured. Then such a layer runs at ``torch.nn.LSTM``'s /
+``torch.nn.GRU``'s speed (the weights' ``cat`` aside; ``scripts/bench_cells.py``
+measures it beside torch's and beside the generated loop) and gives their
+results: the tests compare it with the eager backend and the generated loop,
+forward and gradients, the GRU's kernel included. ``compile_cell(...,
+fused=False)`` keeps the generated loop everywhere.
 """
 
 from __future__ import annotations
@@ -45,6 +48,21 @@ class Fused:
     w_hh: tuple[int, ...]
     b_ih: tuple[int, ...]
     b_hh: tuple[int | None, ...]
+
+
+# Device types on which torch's kernel beats the generated loop, per kind. Measured forward +
+# backward, one thread, 2-core AMD EPYC (Zen 5), 2026-12-07: the LSTM loop took 1.8x
+# nn.LSTM's time (T=50 B=32 X=64 H=128); the GRU loop 0.81x nn.GRU's there, and 0.64x to
+# 0.80x at (T, B, X, H) = (35, 20, 200, 200), (20, 64, 128, 256), (100, 16, 32, 64) and
+# (35, 20, 650, 650), while the GRU dispatched ran at 0.98x to 1.05x (the GRU loop 0.89x to
+# 0.91x on an earlier AMD EPYC)
+# (``scripts/bench_cells.py``, its third table).
+TORCH_KERNEL_FASTER = {"lstm": frozenset({"cpu", "cuda"}), "gru": frozenset({"cuda"})}
+
+
+def on_torch_kernel(layout: Fused | None, device_type: str) -> bool:
+    """Whether a layer of this layout runs on torch's kernel on this device type."""
+    return layout is not None and device_type in TORCH_KERNEL_FASTER[layout.kind]
 
 
 class _Matcher:

@@ -42,7 +42,7 @@ from archsearch.cell.nodes import Cell
 from archsearch.defaults import DEFAULT_BACKEND
 
 from .backends import BACKENDS
-from .fused import run_fused
+from .fused import on_torch_kernel, run_fused
 from .program import Program, program_for, quiet_jit
 
 
@@ -109,8 +109,9 @@ class CompiledLayer(nn.Module):
         self.hidden_size = hidden_size
         self.backend = backend
         self.program = program
-        # torch's fused kernel for a cell that is exactly its LSTM or GRU (``fused.py``)
-        self.fused = fused and backend == "torchscript" and program.fused is not None
+        # torch's fused kernel for a cell that is exactly its LSTM or GRU, on the devices
+        # where that kernel is the faster (``fused.py``)
+        self.fusable = fused and backend == "torchscript" and program.fused is not None
         self.linears = nn.ModuleList(
             [
                 LinearParams(sizes, hidden_size, bias, recurrent)
@@ -120,6 +121,14 @@ class CompiledLayer(nn.Module):
         self.scales = nn.ModuleList([ScaleParams(hidden_size) for _ in range(n_scales)])
         self.weight_drop = weight_drop
         self.reset_parameters(init_scale)
+
+    @property
+    def fused(self) -> bool:
+        """Whether this layer runs on torch's kernel, on its parameters' device."""
+        # (a fusable layer has parameters: the cell has linears)
+        return self.fusable and on_torch_kernel(
+            self.program.fused, next(self.parameters()).device.type
+        )
 
     def reset_parameters(self, init_scale: float = 1.0) -> None:
         for m in [*self.linears, *self.scales]:
@@ -151,7 +160,7 @@ class CompiledLayer(nn.Module):
         if state is not None and len(state) != n:
             raise ValueError(f"cell {self.cell.name!r} has {n} states, got {len(state)}")
         params = self.flat_parameters(self.weight_drop if self.training else 0.0)
-        if self.fused:
+        if self.fusable and on_torch_kernel(self.program.fused, x.device.type):
             out, finals = run_fused(self.program.fused, x, state, params)
         else:
             if state is None:
@@ -186,8 +195,9 @@ def compile_cell(
 ) -> CompiledLayer:
     """Compile ``cell`` into a recurrent layer for input size ``X`` and hidden size ``H``.
 
-    ``fused``: a cell that is exactly torch's LSTM or GRU runs on torch's own kernel
-    (``fused.py``) on the torchscript backend; False keeps the generated loop.
+    ``fused``: a cell that is exactly torch's LSTM or GRU runs on torch's own kernel on the
+    torchscript backend, on the devices where that kernel is the faster (``fused.py``: the
+    LSTM everywhere, the GRU on CUDA); False keeps the generated loop.
     ``weight_drop``: DropConnect on the recurrent weights in training (module docstring).
     """
     if backend not in BACKENDS:

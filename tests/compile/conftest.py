@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from archsearch.cell import parse_cell
+from archsearch.compile import fused
 
 # One cell that exercises every function of the language and every scheduling case:
 # constants, scale of a step value and of a static one, a static argument and a
@@ -21,6 +22,13 @@ cell every(x; h, c, m):
     m = sigmoid(x + m) * (1 - d) + scale(tanh(x))
     h = tanh(linear(d, c)) * b - m
 """
+
+
+@pytest.fixture
+def gru_kernel_on_cpu(monkeypatch):
+    """An exact GRU on CPU runs torch's GRU kernel, as on CUDA (by default it runs the
+    generated loop there, the faster): its dispatch is then tested on this machine."""
+    monkeypatch.setitem(fused.TORCH_KERNEL_FASTER, "gru", frozenset({"cpu", "cuda"}))
 
 
 @pytest.fixture(scope="session")

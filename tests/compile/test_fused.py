@@ -9,6 +9,8 @@ import torch
 from archsearch import zoo
 from archsearch.cell import parse_cell
 from archsearch.compile import compile_cell
+from archsearch.compile import layer as layer_module
+from archsearch.compile.fused import run_fused
 
 from .conftest import run
 
@@ -55,20 +57,20 @@ DIFFERENT = {
 
 
 @pytest.mark.parametrize("name", ["lstm", "lstm_b", "greff_np", "gru"])
-def test_zoo_lstms_and_gru_are_fused(name):
-    assert compile_cell(zoo.get(name), 4, 6).fused
-    assert not compile_cell(zoo.get(name), 4, 6, fused=False).fused
-    assert not compile_cell(zoo.get(name), 4, 6, backend="eager").fused
+def test_zoo_lstms_and_gru_can_run_on_torch_kernels(name):
+    assert compile_cell(zoo.get(name), 4, 6).fusable
+    assert not compile_cell(zoo.get(name), 4, 6, fused=False).fusable
+    assert not compile_cell(zoo.get(name), 4, 6, backend="eager").fusable
 
 
-def test_other_zoo_cells_are_not():
-    fused = {n for n in zoo.names() if compile_cell(zoo.get(n), 8, 8).fused}
-    assert fused == {"lstm", "lstm_b", "greff_np", "gru"}
+def test_other_zoo_cells_cannot():
+    fusable = {n for n in zoo.names() if compile_cell(zoo.get(n), 8, 8).fusable}
+    assert fusable == {"lstm", "lstm_b", "greff_np", "gru"}
 
 
 @pytest.mark.parametrize("name", list(DIFFERENT))
 def test_near_misses_are_not_fused(name):
-    assert not compile_cell(parse_cell(DIFFERENT[name]), 4, 4).fused
+    assert not compile_cell(parse_cell(DIFFERENT[name]), 4, 4).fusable
 
 
 FUSED_TEXTS = [zoo.text(n) for n in ("lstm", "lstm_b", "greff_np", "gru")] + [*SAME.values()]
@@ -97,7 +99,7 @@ OTHERS = {"generated_loop": {"fused": False}, "eager": {"backend": "eager"}}
 @pytest.mark.parametrize("other", list(OTHERS))
 @pytest.mark.parametrize("text", FUSED_TEXTS)
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
-def test_fused_equals_loop_and_eager(text, dtype, other):
+def test_fused_equals_loop_and_eager(text, dtype, other, gru_kernel_on_cpu):
     """Through torch's kernel and through our loop or the eager backend, same weights."""
     cell = parse_cell(text)
     torch.manual_seed(1)
@@ -109,8 +111,24 @@ def test_fused_equals_loop_and_eager(text, dtype, other):
     assert_same_run(fused, other_layer, cell, dtype)
 
 
-def test_gru_and_lstm_run_torch_kernels_on_cpu():
-    """Both dispatch on CPU: the GRU to torch.gru, the LSTM to oneDNN's fused LSTM."""
-    for name in ("lstm", "gru"):
-        layer = compile_cell(zoo.get(name), 4, 4)
-        assert layer.fused and layer.program.fused.kind == name
+def calls_to_torch_kernel(layer, monkeypatch) -> int:
+    """How many times one forward of ``layer`` called torch's kernel."""
+    calls = []
+    monkeypatch.setattr(layer_module, "run_fused", lambda *a: calls.append(1) or run_fused(*a))
+    layer(torch.randn(3, 2, 4))
+    return len(calls)
+
+
+def test_on_cpu_the_lstm_runs_torch_kernel_and_the_gru_the_generated_loop(monkeypatch):
+    """oneDNN's fused LSTM beats the loop on CPU; torch's CPU GRU does not (``fused.py``)."""
+    lstm, gru = compile_cell(zoo.get("lstm"), 4, 4), compile_cell(zoo.get("gru"), 4, 4)
+    assert lstm.fused and lstm.program.fused.kind == "lstm"
+    assert gru.fusable and not gru.fused and gru.program.fused.kind == "gru"
+    assert calls_to_torch_kernel(lstm, monkeypatch) == 1
+    assert calls_to_torch_kernel(gru, monkeypatch) == 0
+
+
+def test_the_gru_runs_torch_kernel_where_that_is_the_faster(monkeypatch, gru_kernel_on_cpu):
+    gru = compile_cell(zoo.get("gru"), 4, 4)
+    assert gru.fused
+    assert calls_to_torch_kernel(gru, monkeypatch) == 1
