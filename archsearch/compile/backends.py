@@ -32,17 +32,17 @@ class EagerBackend:
     def run(self, program, x, state, params):
         py = program.python
         P, S, W, sc = py["prologue"](x, params)
-        return py["loop"](x.size(0), P, S, W, sc, state, False)
+        return py["loop"](x.size(0), P, S, W, sc, state, False, False)
 
 
 class _Loop(torch.autograd.Function):
     """Forward: the scripted loop, saving what BPTT reads. Backward: the generated BPTT loop."""
 
     @staticmethod
-    def forward(ctx, program, T, counts, fast, *tensors):
+    def forward(ctx, program, T, counts, fast, steps, *tensors):
         P, S, W, sc, state = _split(tensors, counts)
-        out, finals, saved = program.run("loop_save", T, P, S, W, sc, state, fast)
-        ctx.program, ctx.counts, ctx.fast = program, counts, fast
+        out, finals, saved = program.run("loop_save", T, P, S, W, sc, state, fast, steps)
+        ctx.program, ctx.counts, ctx.fast, ctx.steps = program, counts, fast, steps
         ctx.save_for_backward(*saved, *S, *W, *sc)
         ctx.n_saved = len(saved)
         return (out, *finals)
@@ -59,9 +59,9 @@ class _Loop(torch.autograd.Function):
             dout = first.new_zeros(first.size(0) - 1, *first.shape[1:])
         dfin = [d if d is not None else first.new_zeros(first.shape[1:]) for d in dfinal]
         dP, dS, dst, dW, dsc = ctx.program.run(
-            "loop_back", dout.contiguous(), dfin, saved, S, W, sc, ctx.fast
+            "loop_back", dout.contiguous(), dfin, saved, S, W, sc, ctx.fast, ctx.steps
         )
-        return (None, None, None, None, *dP, *dS, *dW, *dsc, *dst)
+        return (None, None, None, None, None, *dP, *dS, *dW, *dsc, *dst)
 
 
 def _split(tensors, counts):
@@ -76,14 +76,15 @@ class TorchScriptBackend:
     """The loop as TorchScript; a generated backward pass when the cell allows."""
 
     def run(self, program, x, state, params):
-        fast = kernels.fast(x)
+        fast, steps = kernels.fast(x), kernels.fast_steps(x)
         P, S, W, sc = (program.fast_prologue if fast else program.python["prologue"])(x, params)
         if not program.custom_backward or not torch.is_grad_enabled():
             # autograd through the scripted loop (no generated backward) knows no oneDNN op
-            fast = fast and not torch.is_grad_enabled()
-            return program.run("loop", x.size(0), P, S, W, sc, state, fast)
+            plain = torch.is_grad_enabled()
+            fast, steps = fast and not plain, steps and not plain
+            return program.run("loop", x.size(0), P, S, W, sc, state, fast, steps)
         counts = (len(P), len(S), len(W), len(sc), len(state))
-        res = _Loop.apply(program, x.size(0), counts, fast, *P, *S, *W, *sc, *state)
+        res = _Loop.apply(program, x.size(0), counts, fast, steps, *P, *S, *W, *sc, *state)
         return res[0], list(res[1:])
 
 

@@ -216,7 +216,7 @@ class _Back:
             n = len(grp.linears)
             self.pre_fill += [f"KG{k} = torch.empty(TC, B, {n} * H, {OPTS})", *fill]
             self.lines.append(f"dg{k}.mul_(KG{k}[tc])")
-        self.lines.append(f"du{k} = torch.mm(dg{k}, W{k}t)")
+        self.lines.append(f"du{k} = onednn_mm(dg{k}, W{k}t) if steps else torch.mm(dg{k}, W{k}t)")
         if len(grp.values) == 1:
             self.add(grp.values[0], Adj(f"du{k}"))
         else:
@@ -277,7 +277,8 @@ def gen_backward(nm: Names) -> list[str]:
 
     lines = [
         "def loop_back(dout: Tensor, dfinal: List[Tensor], saved: List[Tensor], "
-        "S: List[Tensor], W: List[Tensor], sc: List[Tensor], fast: bool) -> Tuple[List[Tensor], "
+        "S: List[Tensor], W: List[Tensor], sc: List[Tensor], fast: bool, steps: bool) -> "
+        "Tuple[List[Tensor], "
         "List[Tensor], List[Tensor], List[Tensor], List[Tensor]]:",
         "    T = dout.size(0)",
         "    B = dout.size(1)",
@@ -286,9 +287,13 @@ def gen_backward(nm: Names) -> list[str]:
     names = [buf for buf, _, _, _ in buffer_layout(nm)]
     lines += [f"    {name} = saved[{i}]" for i, name in enumerate(names)]
     lines += [f"    S{j} = S[{j}]" for j in range(len(nm.step_static))]
-    # W is [K, n * H] (the forward's right operand); du = dg @ W^T with W^T contiguous
-    # (W is the transposed view of the weights' cat: no copy here)
-    lines += [f"    W{k}t = W[{k}].t().contiguous()" for k in range(len(g.groups))]
+    # W is [K, n * H] (the forward's right operand), the transposed view of the weights'
+    # cat; du = dg @ W^T: torch.mm's right operand W^T is that cat (no copy), oneDNN's
+    # (which computes a @ w.t()) W made contiguous
+    lines += [
+        f"    W{k}t = W[{k}].contiguous() if steps else W[{k}].t().contiguous()"
+        for k in range(len(g.groups))
+    ]
     lines += [f"    sc{j} = sc[{j}]" for j in range(g.n_scales)]
     lines.append(f"    ONE = torch.ones([1], {OPTS})")
     for grp in g.groups:

@@ -10,8 +10,9 @@ The generated module defines:
   every static value for all steps at once: the input projections of every
   linear (one matrix product per static group, bias included), the static
   values the step reads, and the block weights of the step's matrix products.
-- ``loop(T, P, S, W, sc, state)``: the time loop, returning outputs and states,
-  and ``loop_save``, the same loop also filling what the generated backward
+- ``loop(T, P, S, W, sc, state, fast, steps)``: the time loop, returning outputs
+  and states (``fast``: the oneDNN path's activations and all-steps products;
+  ``steps``: its step products too, ``kernels.py``), and ``loop_save``, the same loop also filling what the generated backward
   pass (``backward.py``) reads: both in ``forward.py``;
 - ``Layer``: a standalone ``nn.Module`` for saving.
 """
@@ -338,7 +339,7 @@ def gen_standalone(nm: Names, n_params: int) -> list[str]:
         f"            st: List[Tensor] = [{', '.join(['z'] * n_states)}]",
         "        else:",
         f"            st = [{', '.join(f'state[{i}]' for i in range(n_states))}]",
-        "        out, fin = loop(x.size(0), P, S, W, sc, st, False)",
+        "        out, fin = loop(x.size(0), P, S, W, sc, st, False, False)",
         f"        return out, ({', '.join(f'fin[{i}]' for i in range(n_states))},)",
     ]
     return lines

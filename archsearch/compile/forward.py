@@ -26,14 +26,19 @@ def gen_loop(nm: Names, save: bool) -> list[str]:
     ret = "Tuple[Tensor, List[Tensor], List[Tensor]]" if save else "Tuple[Tensor, List[Tensor]]"
     lines = [
         f"def {name}(T: int, P: List[Tensor], S: List[Tensor], W: List[Tensor], "
-        f"sc: List[Tensor], state: List[Tensor], fast: bool) -> {ret}:",
+        f"sc: List[Tensor], state: List[Tensor], fast: bool, steps: bool) -> {ret}:",
         "    H = state[0].size(1)",
         "    B = state[0].size(0)",
         "    NEG1 = torch.full([1], -1.0, dtype=state[0].dtype, device=state[0].device)",
     ]
     lines += [f"    P{k} = P[{k}]" for k in range(len(g.groups))]
     lines += [f"    S{j} = S[{j}]" for j in range(len(nm.step_static))]
-    lines += [f"    W{k} = W[{k}].contiguous()" for k in range(len(g.groups))]
+    # a step's product: torch.addmm(P[t], v, W) with W [K, n * H]; or with ``steps``
+    # oneDNN's v @ W.t() with W [n * H, K] (the weights' cat itself), then + P[t]
+    lines += [
+        f"    W{k} = W[{k}].t().contiguous() if steps else W[{k}].contiguous()"
+        for k in range(len(g.groups))
+    ]
     lines += [f"    sc{j} = sc[{j}]" for j in range(g.n_scales)]
     lines += [f"    s{i} = state[{i}]" for i in range(n_states)]
     targets: dict[object, list[str]] = {}  # node id or ("run"/"u", ...) -> buffer slots
@@ -137,12 +142,11 @@ def group_forward(nm: Names, grp: Group, targets=None, done=None, reused=False) 
         lines.append(f"u{k} = {vals[:-1]}, out={slot[0]})" if slot else f"u{k} = {vals}")
         vals = f"u{k}"
     whole = targets.get(("g", k))
-    if whole:  # the whole product is saved: written into its slot
-        lines.append(f"g{k} = torch.addmm(P{k}[t], {vals}, W{k}, out={whole[0]})")
-    elif reused:
-        lines.append(f"torch.addmm(P{k}[t], {vals}, W{k}, out=g{k})")
-    else:
-        lines.append(f"g{k} = torch.addmm(P{k}[t], {vals}, W{k})")
+    out = whole[0] if whole else f"g{k}" if reused else None  # the product's buffer, if any
+    onednn = f"torch.add(P{k}[t], onednn_mm({vals}, W{k}){f', out={out}' if out else ''})"
+    addmm = f"torch.addmm(P{k}[t], {vals}, W{k}{f', out={out}' if out else ''})"
+    assign = "" if reused and not whole else f"g{k} = "
+    lines += ["if steps:", f"    {assign}{onednn}", "else:", f"    {assign}{addmm}"]
     runs = nm.runs(grp)
     for r, (kind, start, count) in enumerate(runs):
         slot = targets.get(("run", k, r))

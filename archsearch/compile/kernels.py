@@ -6,21 +6,36 @@ matmul (``mkldnn::_linear_pointwise``, the kernel behind PyTorch's own fused
 CPU LSTM) instead of ``torch.mm``. Measured on a 2-core AMD EPYC (AVX-512),
 one thread: ``[1600, 64] @ [64, 512]`` 0.51 ms against 1.18 ms and
 ``[128, 1600] @ [1600, 512]`` 1.13 ms against 2.28 ms (MKL does not use
-AVX-512 on that CPU). A step's small product (``[32, 128] @ [128, 512]``) is
-``torch.mm`` / ``torch.addmm`` on every path: oneDNN's call costs ~13 us
-whatever the size (a ``[4, 8] @ [8, 8]`` takes 15 us, 1.6 us in ``torch.mm``),
-its weight reorder ~350 us a pass, and ``addmm`` adds the input projection in
-the product where oneDNN needs a second pass. Measured side by side on that
-CPU with two other jobs on its cores (load 2.2 to 2.5): the LSTM's forward +
-backward through the loop 6% faster with ``torch.mm`` steps (4 runs, 0.93 to
-0.96), the GRU's 9%, ``greff_vanilla`` 6%, ``mut1`` 18% (an earlier, quieter
-measure had oneDNN's step product at 36 us against 52 us). On an Intel CPU MKL
-uses AVX-512 and is the faster everywhere: measured on a 2-core Intel Xeon
-(Sapphire Rapids, AVX-512), the step product 23 us against 46 us, and ``tanh``
-there costs 0.6 ns per element, like ``sigmoid``. So the oneDNN path
-(``ONEDNN``) is taken on CPUs that are not Intel's; ``ARCHSEARCH_PRODUCTS=onednn``
-or ``=torch`` overrides that. Other devices and dtypes (CUDA, float64) always
-use ``torch.mm``.
+AVX-512 on that CPU); on a Zen 5 EPYC 0.45 against 1.01 ms and 1.04 against
+2.19 ms. On an Intel CPU MKL uses AVX-512 and is the faster everywhere:
+measured on a 2-core Intel Xeon (Sapphire Rapids, AVX-512), the step product
+23 us against 46 us, and ``tanh`` there costs 0.6 ns per element, like
+``sigmoid``. So the oneDNN path (``ONEDNN``) is taken on CPUs that are not
+Intel's; ``ARCHSEARCH_PRODUCTS=onednn`` or ``=torch`` overrides that. Other
+devices and dtypes (CUDA, float64) always use ``torch.mm``.
+
+A step's small product (``[32, 128] @ [128, 512]``, and its backward
+``[32, 512] @ [512, 128]``) depends on the CPU's generation (``STEP_ONEDNN``):
+
+- On an earlier 2-core AMD EPYC with AVX-512 (its family was not recorded;
+  AVX-512 before Zen 5 makes it a Zen 4, family 25) it is ``torch.mm`` /
+  ``torch.addmm``:
+  oneDNN's call costs ~13 us whatever the size (a ``[4, 8] @ [8, 8]`` takes
+  15 us, 1.6 us in ``torch.mm``), its weight reorder ~350 us a pass, and
+  ``addmm`` adds the input projection in the product where oneDNN needs a
+  second pass. Measured side by side there, the LSTM's forward + backward
+  through the loop was 7.8% slower with oneDNN's step products on the idle
+  machine, 6% under load (the GRU 9%, ``greff_vanilla`` 6%, ``mut1`` 18%).
+- On a Zen 5 EPYC (CPU family 26) oneDNN's step product takes 31 us against
+  43 us in ``torch.mm``, and the loop through it is the faster. Measured with
+  ``scripts/bench_cells.py``, two runs each way, idle: the LSTM through the
+  loop 1.61x and 1.62x ``nn.LSTM`` against 1.84x and 1.83x with ``torch.mm``
+  steps; the GRU 0.75x ``nn.GRU`` both times against 0.80x; the median cell
+  0.47 and 0.48 of its eager twin against 0.52 and 0.51.
+
+So a step's product takes oneDNN on AMD CPUs of family 26 and later (and only
+where ``ONEDNN`` holds); ``ARCHSEARCH_STEP_PRODUCTS=onednn`` or ``=torch``
+overrides that.
 
 The op is private to PyTorch, so it is **probed once** (present, and equal to
 ``torch.mm`` on a small product); when the probe fails every product falls
@@ -120,34 +135,70 @@ def keep_freed_memory() -> bool:
 MALLOC_TUNED = keep_freed_memory()
 
 
-def cpu_vendor() -> str:
-    """The CPU's vendor id (``GenuineIntel``, ``AuthenticAMD``), "" where it cannot be read."""
+def cpu_field(name: str) -> str:
+    """A field of the first CPU in ``/proc/cpuinfo`` (``vendor_id``: ``GenuineIntel``,
+    ``AuthenticAMD``; ``cpu family``), "" where it cannot be read."""
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
-                if line.startswith("vendor_id"):
-                    return line.split(":", 1)[1].strip()
+                key, _, value = line.partition(":")
+                if key.strip() == name:
+                    return value.strip()
     except OSError:  # not Linux
         pass
     return ""
 
 
+def cpu_vendor() -> str:
+    return cpu_field("vendor_id")
+
+
+def cpu_family() -> int:
+    """The CPU family number (AMD Zen 4: 25, Zen 5: 26), 0 where it cannot be read."""
+    value = cpu_field("cpu family")
+    return int(value) if value.isdigit() else 0
+
+
+def _setting(name: str) -> str:
+    """An ``onednn``/``torch`` override from the environment, "" where unset."""
+    choice = os.environ.get(name, "")
+    if choice not in ("", "onednn", "torch"):
+        raise ValueError(f"{name} must be 'onednn' or 'torch', got {choice!r}")
+    return choice
+
+
 def prefers_onednn() -> bool:
     """Whether this machine's float32 CPU products take oneDNN (module docstring)."""
-    choice = os.environ.get("ARCHSEARCH_PRODUCTS", "")
-    if choice not in ("", "onednn", "torch"):
-        raise ValueError(f"ARCHSEARCH_PRODUCTS must be 'onednn' or 'torch', got {choice!r}")
+    choice = _setting("ARCHSEARCH_PRODUCTS")
     if choice:
         return choice == "onednn"
     return cpu_vendor() != "GenuineIntel"
 
 
+ZEN5_FAMILY = 26  # AMD's CPU family number from Zen 5 on
+
+
+def prefers_onednn_steps() -> bool:
+    """Whether a step's own product takes oneDNN too (module docstring)."""
+    choice = _setting("ARCHSEARCH_STEP_PRODUCTS")
+    if choice:
+        return choice == "onednn"
+    return cpu_vendor() == "AuthenticAMD" and cpu_family() >= ZEN5_FAMILY
+
+
 ONEDNN = AVAILABLE and prefers_onednn()
+STEP_ONEDNN = prefers_onednn_steps()
 
 
 def fast(t: Tensor) -> bool:
     """True when products and activations of tensors like ``t`` take the oneDNN path."""
     return ONEDNN and t.device.type == "cpu" and t.dtype == torch.float32
+
+
+def fast_steps(t: Tensor) -> bool:
+    """True when a step's product of tensors like ``t`` takes oneDNN too (``fast`` and
+    ``STEP_ONEDNN``)."""
+    return STEP_ONEDNN and fast(t)
 
 
 class FastLinear(torch.autograd.Function):

@@ -58,13 +58,21 @@ def assert_close(mine, ref, tol):
         torch.testing.assert_close(a.double(), b, rtol=tol, atol=tol * scale)
 
 
-@pytest.fixture(params=["onednn", "torch"])
+# each float32 CPU path: oneDNN for every product, for the all-steps ones only, for none
+PATHS = {"onednn-steps": (True, True), "onednn": (True, False), "torch": (False, False)}
+
+
+@pytest.fixture(params=list(PATHS))
 def products(request, monkeypatch):
     """Each float32 CPU path in turn, whichever this machine's CPU prefers."""
-    if request.param == "onednn" and not kernels.AVAILABLE:
+    onednn, steps = PATHS[request.param]
+    if onednn and not kernels.AVAILABLE:
         pytest.skip("oneDNN's product is not available in this PyTorch")
-    monkeypatch.setattr(kernels, "ONEDNN", request.param == "onednn")
-    assert kernels.fast(torch.zeros(1)) == (request.param == "onednn")
+    monkeypatch.setattr(kernels, "ONEDNN", onednn)
+    monkeypatch.setattr(kernels, "STEP_ONEDNN", steps)
+    assert kernels.fast(torch.zeros(1)) == onednn
+    assert kernels.fast_steps(torch.zeros(1)) == steps
+    assert not kernels.fast_steps(torch.zeros(1, dtype=torch.float64))
     return request.param
 
 
@@ -135,10 +143,44 @@ def test_products_follow_the_vendor_unless_told(choice, vendor, want, monkeypatc
     assert kernels.prefers_onednn() == want
 
 
-def test_products_setting_refuses_a_bad_value(monkeypatch):
-    monkeypatch.setenv("ARCHSEARCH_PRODUCTS", "mkl")
-    with pytest.raises(ValueError, match="ARCHSEARCH_PRODUCTS must be"):
-        kernels.prefers_onednn()
+@pytest.mark.parametrize(
+    "choice,vendor,family,want",
+    [
+        ("", "AuthenticAMD", 26, True),  # Zen 5
+        ("", "AuthenticAMD", 27, True),
+        ("", "AuthenticAMD", 25, False),  # Zen 4
+        ("", "GenuineIntel", 6, False),
+        ("", "", 0, False),
+        ("onednn", "GenuineIntel", 6, True),
+        ("torch", "AuthenticAMD", 26, False),
+    ],
+)
+def test_step_products_follow_the_cpu_generation_unless_told(
+    choice, vendor, family, want, monkeypatch
+):
+    monkeypatch.setenv("ARCHSEARCH_STEP_PRODUCTS", choice)
+    monkeypatch.setattr(kernels, "cpu_vendor", lambda: vendor)
+    monkeypatch.setattr(kernels, "cpu_family", lambda: family)
+    assert kernels.prefers_onednn_steps() == want
+
+
+def test_cpu_fields_are_read_from_cpuinfo():
+    if not os.path.exists("/proc/cpuinfo"):
+        pytest.skip("no /proc/cpuinfo")
+    with open("/proc/cpuinfo") as f:
+        text = f.read()
+    assert kernels.cpu_vendor() in text
+    assert f"cpu family\t: {kernels.cpu_family()}" in text or kernels.cpu_family() == 0
+
+
+@pytest.mark.parametrize("name", ["ARCHSEARCH_PRODUCTS", "ARCHSEARCH_STEP_PRODUCTS"])
+def test_products_setting_refuses_a_bad_value(name, monkeypatch):
+    monkeypatch.setenv(name, "mkl")
+    prefers = {"ARCHSEARCH_PRODUCTS": kernels.prefers_onednn}.get(
+        name, kernels.prefers_onednn_steps
+    )
+    with pytest.raises(ValueError, match=f"{name} must be"):
+        prefers()
 
 
 @pytest.mark.parametrize("cell", CELLS, ids=[c.name for c in CELLS])
@@ -156,16 +198,21 @@ def test_search_cells_exact_path_matches_eager(cell):
 
 @pytest.mark.parametrize("name", ["lstm", "gru", "mut3", "greff_vanilla"])
 def test_fallback_equals_fast_path(name, monkeypatch):
-    """Through oneDNN and through torch.mm (the probe failed, or an Intel CPU), same results."""
+    """Through oneDNN (every product, or the all-steps ones) and through torch.mm (the probe
+    failed, or an Intel CPU), same results."""
     if not kernels.AVAILABLE:
         pytest.skip("oneDNN's product is not available in this PyTorch")
-    monkeypatch.setattr(kernels, "ONEDNN", True)
-    fast = against_eager(zoo.get(name))[0]
-    monkeypatch.setattr(kernels, "ONEDNN", False)
+    results = {}
+    for path, (onednn, steps) in PATHS.items():
+        monkeypatch.setattr(kernels, "ONEDNN", onednn)
+        monkeypatch.setattr(kernels, "STEP_ONEDNN", steps)
+        results[path] = against_eager(zoo.get(name))[0]
     assert not kernels.fast(torch.zeros(1))
-    plain = against_eager(zoo.get(name))[0]
-    for a, b in zip([fast[0], *fast[1], *fast[2]], [plain[0], *plain[1], *plain[2]], strict=True):
-        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+    plain = results.pop("torch")
+    for fast in results.values():
+        mine, theirs = [fast[0], *fast[1], *fast[2]], [plain[0], *plain[1], *plain[2]]
+        for a, b in zip(mine, theirs, strict=True):
+            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("name", list(CASES))
