@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .codegen import Names, literal
+from .codegen import Names, literal, step_onednn
 from .derivatives import ACTIVATION_JACOBIANS, ARGUMENT_FACTORS, jacobian
 from .saved import buffer_layout
 
@@ -216,7 +216,7 @@ class _Back:
             n = len(grp.linears)
             self.pre_fill += [f"KG{k} = torch.empty(TC, B, {n} * H, {OPTS})", *fill]
             self.lines.append(f"dg{k}.mul_(KG{k}[tc])")
-        self.lines.append(f"du{k} = onednn_mm(dg{k}, W{k}t) if steps else torch.mm(dg{k}, W{k}t)")
+        self.lines.append(f"du{k} = onednn_mm(dg{k}, W{k}t) if dnn{k} else torch.mm(dg{k}, W{k}t)")
         if len(grp.values) == 1:
             self.add(grp.values[0], Adj(f"du{k}"))
         else:
@@ -290,10 +290,9 @@ def gen_backward(nm: Names) -> list[str]:
     # W is [K, n * H] (the forward's right operand), the transposed view of the weights'
     # cat; du = dg @ W^T: torch.mm's right operand W^T is that cat (no copy), oneDNN's
     # (which computes a @ w.t()) W made contiguous
-    lines += [
-        f"    W{k}t = W[{k}].contiguous() if steps else W[{k}].t().contiguous()"
-        for k in range(len(g.groups))
-    ]
+    for k in range(len(g.groups)):
+        lines.append(f"    dnn{k} = {step_onednn(k)}")
+        lines.append(f"    W{k}t = W[{k}].contiguous() if dnn{k} else W[{k}].t().contiguous()")
     lines += [f"    sc{j} = sc[{j}]" for j in range(g.n_scales)]
     lines.append(f"    ONE = torch.ones([1], {OPTS})")
     for grp in g.groups:

@@ -12,8 +12,9 @@ The generated module defines:
   values the step reads, and the block weights of the step's matrix products.
 - ``loop(T, P, S, W, sc, state, fast, steps)``: the time loop, returning outputs
   and states (``fast``: the oneDNN path's activations and all-steps products;
-  ``steps``: its step products too, ``kernels.py``), and ``loop_save``, the same loop also filling what the generated backward
-  pass (``backward.py``) reads: both in ``forward.py``;
+  ``steps``: its step products too, ``kernels.py``), and ``loop_save``, the same
+  loop also filling what the generated backward pass (``backward.py``) reads:
+  both in ``forward.py``;
 - ``Layer``: a standalone ``nn.Module`` for saving.
 """
 
@@ -25,6 +26,7 @@ from archsearch.cell.functions import FUNCTIONS
 
 from .derivatives import has_derivative
 from .graph import Graph, Group
+from .kernels import ONEDNN_STEP_MACS
 
 HEADER = """import torch
 from typing import List, Optional, Tuple
@@ -54,6 +56,12 @@ def _tanh_out(a: Tensor, out: Tensor, neg1: Tensor, fast: bool) -> Tensor:
         return torch.add(neg1, torch.sigmoid(a + a, out=out), alpha=2.0, out=out)
     return torch.tanh(a, out=out)
 """
+
+
+def step_onednn(k: int) -> str:
+    """Whether group ``k``'s step product takes oneDNN: on its path (``steps``) and large
+    enough (``kernels.ONEDNN_STEP_MACS``); B is the batch, W[k] the block weight."""
+    return f"steps and B * W[{k}].size(0) * W[{k}].size(1) >= {ONEDNN_STEP_MACS}"
 
 
 def literal(value: float) -> str:

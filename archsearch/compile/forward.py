@@ -9,7 +9,7 @@ written gate-major into its saved buffer, so each gate is a contiguous
 
 from __future__ import annotations
 
-from .codegen import OUT_TEMPLATES, Names, cat, elementwise, literal, step_template
+from .codegen import OUT_TEMPLATES, Names, cat, elementwise, literal, step_onednn, step_template
 from .graph import Group
 from .saved import buffer_layout
 
@@ -33,12 +33,11 @@ def gen_loop(nm: Names, save: bool) -> list[str]:
     ]
     lines += [f"    P{k} = P[{k}]" for k in range(len(g.groups))]
     lines += [f"    S{j} = S[{j}]" for j in range(len(nm.step_static))]
-    # a step's product: torch.addmm(P[t], v, W) with W [K, n * H]; or with ``steps``
-    # oneDNN's v @ W.t() with W [n * H, K] (the weights' cat itself), then + P[t]
-    lines += [
-        f"    W{k} = W[{k}].t().contiguous() if steps else W[{k}].contiguous()"
-        for k in range(len(g.groups))
-    ]
+    # a step's product: torch.addmm(P[t], v, W) with W [K, n * H]; or, where oneDNN
+    # takes it (``step_onednn``), its v @ W.t() with W [n * H, K] (the weights' cat), + P[t]
+    for k in range(len(g.groups)):
+        lines.append(f"    dnn{k} = {step_onednn(k)}")
+        lines.append(f"    W{k} = W[{k}].t().contiguous() if dnn{k} else W[{k}].contiguous()")
     lines += [f"    sc{j} = sc[{j}]" for j in range(g.n_scales)]
     lines += [f"    s{i} = state[{i}]" for i in range(n_states)]
     targets: dict[object, list[str]] = {}  # node id or ("run"/"u", ...) -> buffer slots
@@ -146,7 +145,7 @@ def group_forward(nm: Names, grp: Group, targets=None, done=None, reused=False) 
     onednn = f"torch.add(P{k}[t], onednn_mm({vals}, W{k}){f', out={out}' if out else ''})"
     addmm = f"torch.addmm(P{k}[t], {vals}, W{k}{f', out={out}' if out else ''})"
     assign = "" if reused and not whole else f"g{k} = "
-    lines += ["if steps:", f"    {assign}{onednn}", "else:", f"    {assign}{addmm}"]
+    lines += [f"if dnn{k}:", f"    {assign}{onednn}", "else:", f"    {assign}{addmm}"]
     runs = nm.runs(grp)
     for r, (kind, start, count) in enumerate(runs):
         slot = targets.get(("run", k, r))

@@ -51,12 +51,11 @@ class Fused:
 
 
 # Device types on which torch's kernel beats the generated loop, per kind. Measured forward +
-# backward, one thread, 2-core AMD EPYC (Zen 5), 2026-12-07: the LSTM loop took 1.8x
-# nn.LSTM's time (T=50 B=32 X=64 H=128); the GRU loop 0.81x nn.GRU's there, and 0.64x to
-# 0.80x at (T, B, X, H) = (35, 20, 200, 200), (20, 64, 128, 256), (100, 16, 32, 64) and
-# (35, 20, 650, 650), while the GRU dispatched ran at 0.98x to 1.05x (the GRU loop 0.89x to
-# 0.91x on an earlier AMD EPYC)
-# (``scripts/bench_cells.py``, its third table).
+# backward, one thread, 2-core AMD EPYC (Zen 5), 2026-12-07 (``scripts/bench_cells.py``, two
+# runs): the LSTM loop took 1.62x to 1.65x nn.LSTM's time at T=50 B=32 X=64 H=128; the GRU
+# loop 0.72x to 0.75x nn.GRU's there, and at the presets' shapes 0.83x to 0.86x (smoke,
+# H=32), 0.71x to 0.76x (quick, H=128), 0.50x to 0.55x (paper, H=300 and 650), while the GRU
+# on torch's kernel ran at 0.99x to 1.06x (on an earlier AMD EPYC the GRU loop 0.89x-0.91x)
 TORCH_KERNEL_FASTER = {"lstm": frozenset({"cpu", "cuda"}), "gru": frozenset({"cuda"})}
 
 

@@ -35,7 +35,12 @@ A step's small product (``[32, 128] @ [128, 512]``, and its backward
 
 So a step's product takes oneDNN on AMD CPUs of family 26 and later (and only
 where ``ONEDNN`` holds); ``ARCHSEARCH_STEP_PRODUCTS=onednn`` or ``=torch``
-overrides that.
+overrides that. Only a product of ``ONEDNN_STEP_MACS`` multiply-adds or more
+(``B * K * N``): oneDNN's call costs ~11 us however small the product, and on
+the Zen 5 it overtakes ``torch.mm`` near a million (``[8, 32] @ [32, 128]``
+10.8 us against 2.0, ``[16, 64] @ [64, 256]`` 14.2 against 7.1, ``[20, 128]
+@ [128, 384]`` 22.1 against 22.9, ``[16, 128] @ [128, 512]`` 22.8 against
+25.4, ``[20, 650] @ [650, 1950]`` 316 against 573).
 
 The op is private to PyTorch, so it is **probed once** (present, and equal to
 ``torch.mm`` on a small product); when the probe fails every product falls
@@ -176,6 +181,7 @@ def prefers_onednn() -> bool:
 
 
 ZEN5_FAMILY = 26  # AMD's CPU family number from Zen 5 on
+ONEDNN_STEP_MACS = 1 << 20  # the smallest step product (B * K * N) that takes oneDNN
 
 
 def prefers_onednn_steps() -> bool:

@@ -31,14 +31,15 @@ T, B, H = 6, 3, 8
 CELLS = [zoo.get(n) for n in zoo.names()] + [parse_cell(EVERY)] + search_cells()
 
 
-def against_eager(cell, dtype=torch.float32, seed=0):
+def against_eager(cell, dtype=torch.float32, seed=0, sizes=(T, B, H)):
     """(fast layer's results, eager float64 results) with the same weights and inputs."""
+    steps, batch, hidden = sizes
     torch.manual_seed(seed)
-    layer = compile_cell(cell, H, H, init_scale=1.5, fused=False).to(dtype)
-    ref = compile_cell(cell, H, H, backend="eager").double()
+    layer = compile_cell(cell, hidden, hidden, init_scale=1.5, fused=False).to(dtype)
+    ref = compile_cell(cell, hidden, hidden, backend="eager").double()
     ref.load_state_dict({k: v.double() for k, v in layer.state_dict().items()})
-    x = torch.randn(T, B, H, dtype=dtype, requires_grad=True)
-    state = tuple(torch.randn(B, H, dtype=dtype, requires_grad=True) for _ in cell.states)
+    x = torch.randn(steps, batch, hidden, dtype=dtype, requires_grad=True)
+    state = tuple(torch.randn(batch, hidden, dtype=dtype, requires_grad=True) for _ in cell.states)
     xd = x.detach().double().requires_grad_()
     sd = tuple(s.detach().double().requires_grad_() for s in state)
     mine, theirs = run(layer, x, state), run(ref, xd, sd)
@@ -186,6 +187,18 @@ def test_products_setting_refuses_a_bad_value(name, monkeypatch):
 @pytest.mark.parametrize("cell", CELLS, ids=[c.name for c in CELLS])
 def test_fast_path_matches_eager(cell, products):
     mine, ref = against_eager(cell)
+    assert_close(mine, ref, 2e-4)
+
+
+# a step product past kernels.ONEDNN_STEP_MACS (B * H * 4H: 2.1 million), where the
+# step products take oneDNN on its path (at T, B, H above they stay torch.mm)
+LARGE = (3, 32, 128)
+
+
+@pytest.mark.parametrize("name", ["lstm", "gru", "mut3", "greff_vanilla", "lstm_f"])
+def test_large_step_products_match_eager(name, products):
+    assert LARGE[1] * LARGE[2] * 4 * LARGE[2] >= kernels.ONEDNN_STEP_MACS > B * H * 4 * H
+    mine, ref = against_eager(zoo.get(name), sizes=LARGE)
     assert_close(mine, ref, 2e-4)
 
 
