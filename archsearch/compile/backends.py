@@ -79,9 +79,8 @@ class TorchScriptBackend:
         fast, steps = kernels.fast(x), kernels.fast_steps(x)
         P, S, W, sc = (program.fast_prologue if fast else program.python["prologue"])(x, params)
         if not program.custom_backward or not torch.is_grad_enabled():
-            # autograd through the scripted loop (no generated backward) knows no oneDNN op
-            plain = torch.is_grad_enabled()
-            fast, steps = fast and not plain, steps and not plain
+            if torch.is_grad_enabled():  # autograd through the scripted loop knows no oneDNN op
+                fast = steps = False
             return program.run("loop", x.size(0), P, S, W, sc, state, fast, steps)
         counts = (len(P), len(S), len(W), len(sc), len(state))
         res = _Loop.apply(program, x.size(0), counts, fast, steps, *P, *S, *W, *sc, *state)

@@ -126,9 +126,10 @@ class CompiledLayer(nn.Module):
     def fused(self) -> bool:
         """Whether this layer runs on torch's kernel, on its parameters' device."""
         # (a fusable layer has parameters: the cell has linears)
-        return self.fusable and on_torch_kernel(
-            self.program.fused, next(self.parameters()).device.type
-        )
+        return self.fusable and self._on_torch_kernel(next(self.parameters()).device.type)
+
+    def _on_torch_kernel(self, device_type: str) -> bool:
+        return self.fusable and on_torch_kernel(self.program.fused, device_type)
 
     def reset_parameters(self, init_scale: float = 1.0) -> None:
         for m in [*self.linears, *self.scales]:
@@ -160,7 +161,7 @@ class CompiledLayer(nn.Module):
         if state is not None and len(state) != n:
             raise ValueError(f"cell {self.cell.name!r} has {n} states, got {len(state)}")
         params = self.flat_parameters(self.weight_drop if self.training else 0.0)
-        if self.fusable and on_torch_kernel(self.program.fused, x.device.type):
+        if self._on_torch_kernel(x.device.type):
             out, finals = run_fused(self.program.fused, x, state, params)
         else:
             if state is None:
