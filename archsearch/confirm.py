@@ -56,21 +56,12 @@ class Row:
 
 
 def chosen(searcher: Searcher, k: int) -> list[str]:
-    """The ``k`` best cells to confirm (hashes): the highest rung reached first, then the
-    score there. Without a scored candidate, the LSTM stands in (against the GRU)."""
+    """The ``k`` best cells to confirm (hashes), in the searcher's ranking: the highest
+    rung reached first, then the score there. Without a scored candidate, the LSTM stands
+    in (against the GRU)."""
     baselines = baseline_hashes()
     excluded = set(baselines.values())
-    scored = []
-    for digest in searcher.cells:
-        if digest in excluded:
-            continue
-        rung = searcher.highest_rung(digest)
-        if rung >= 0:
-            score = searcher.rung_score(digest, rung)
-            if not math.isnan(score):
-                scored.append((rung, score, digest))
-    scored.sort(key=lambda x: (-x[0], -x[1]))
-    cells = [digest for _, _, digest in scored[:k]]
+    cells = [digest for digest, _ in searcher.ranking() if digest not in excluded][:k]
     return cells or [baselines["lstm"]]
 
 

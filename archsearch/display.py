@@ -58,7 +58,10 @@ def ranking_table(searcher: Searcher, *, top: int = 15) -> Table:
     """Cell, score, relative performance per task, trials: best first."""
     reference = searcher.cells[searcher.reference].name
     table = Table(
-        title=f"ranking (score: worst task, relative to {reference}, at the cell's highest rung)",
+        title=(
+            f"ranking (score: worst task, relative to {reference} at the same rung; "
+            "the highest rung first)"
+        ),
         box=box.SIMPLE_HEAD,
         pad_edge=False,
         collapse_padding=True,
@@ -72,7 +75,7 @@ def ranking_table(searcher: Searcher, *, top: int = 15) -> Table:
     table.add_column("trials", justify="right")
     table.add_column("parent", no_wrap=True, overflow="ellipsis", max_width=14)
     for rank, (digest, score) in enumerate(searcher.ranking()[:top], start=1):
-        entry = searcher.cells[digest]
+        entry, rung = searcher.cells[digest], searcher.standings.rung(digest)
         parent = (
             readable_name(searcher.cells, entry.parent) if entry.parent in searcher.cells else ""
         )
@@ -80,8 +83,8 @@ def ranking_table(searcher: Searcher, *, top: int = 15) -> Table:
             str(rank),
             readable_name(searcher.cells, digest),
             f"{score:.3f}",
-            str(searcher.highest_rung(digest)),
-            *(f"{searcher.relative(digest, t):.3f}" for t in searcher.tasks),
+            str(rung),
+            *(f"{searcher.relative_at(digest, t, rung):.3f}" for t in searcher.tasks),
             str(sum(entry.trials.values())),
             parent,
         )

@@ -10,6 +10,7 @@ import html
 import math
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,7 +119,7 @@ def build(
         )
     store = Store(url, create=False)
     tasks = [t for t in dict.fromkeys(frame.sort_values("key")["task"])]
-    table = ranking(highest_rungs(frame), reference=reference, tasks=tasks)
+    table = ranking_by_rung(frame, reference=reference, tasks=tasks)
     blocks = [
         Block("h1", f"archsearch report: {run or 'all runs'}"),
         Block(
@@ -222,6 +223,33 @@ def build(
         if stored is not None:
             blocks.append(Block("code", stored["text"].rstrip()))
     return blocks
+
+
+def ranking_by_rung(frame: pd.DataFrame, *, reference: str, tasks: Sequence[str]) -> pd.DataFrame:
+    """The ranking as the search reads it (``search/standings.py``): each cell against the
+    reference at the same rung, the highest rung where both have a score; the highest rung
+    first, then the score there; cells with no score at any rung last, at their highest
+    rung. Column ``rung``: where the score was measured. (A cheap rung's score against the
+    reference's at the top rung would compare budgets, not cells.)"""
+    if "rung" not in frame or frame.empty:
+        return ranking(frame, reference=reference, tasks=tasks)
+    placed: set[str] = set()
+    parts = []
+    for rung in sorted(frame["rung"].dropna().unique(), reverse=True):
+        table = ranking(frame[frame["rung"] == rung], reference=reference, tasks=tasks)
+        if table.empty:
+            continue
+        table = table[table["score"].notna() & ~table["cell"].isin(placed)]
+        placed.update(table["cell"])
+        parts.append(table.assign(rung=int(rung)))
+    rest = ranking(highest_rungs(frame), reference=reference, tasks=tasks)
+    if not rest.empty:
+        rest = rest[~rest["cell"].isin(placed)]
+        parts.append(rest.assign(rung=rest["cell"].map(frame.groupby("cell")["rung"].max())))
+    table = pd.concat([p for p in parts if not p.empty], ignore_index=True)
+    columns = list(table.columns)
+    columns.insert(columns.index("score") + 1, columns.pop(columns.index("rung")))
+    return table[columns]
 
 
 def highest_rungs(frame: pd.DataFrame) -> pd.DataFrame:

@@ -191,8 +191,10 @@ def _show_json(summary, searcher, rows, top: int) -> dict[str, Any]:
                     "cell": readable_name(searcher.cells, digest),
                     "hash": digest,
                     "score": finite(score),
-                    "rung": searcher.highest_rung(digest),
-                    "relative": {t: finite(searcher.relative(digest, t)) for t in searcher.tasks},
+                    "rung": (rung := searcher.standings.rung(digest)),
+                    "relative": {
+                        t: finite(searcher.relative_at(digest, t, rung)) for t in searcher.tasks
+                    },
                 }
             )
     return {

@@ -39,6 +39,7 @@ from archsearch.search.entries import (
     improves,
 )
 from archsearch.search.ranking import Ranking
+from archsearch.search.standings import Standings
 from tasks import direction
 
 
@@ -90,6 +91,7 @@ class Searcher(ABC):
         self.queue: list[Proposal] = []  # decided, not yet asked for
         self.counter = 0
         self.scores = Ranking()  # every cell with a score, best first, kept up to date
+        self.standings = Standings()  # the same cells, the highest rung first: ``ranking()``
         self._order: dict[str, int] = {}  # each cell's position in ``cells`` (breaks ties)
         self._complete: set[str] = set()  # the cells with an outcome on every task
         self._changed: dict[str, None] = {}  # cells whose state changed since state_changes()
@@ -144,12 +146,14 @@ class Searcher(ABC):
     # -- rungs --------------------------------------------------------------------
     def rung_score(self, digest: str, rung: int) -> float:
         """The score at one rung, against the reference at that rung (NaN until known)."""
+        return score({t: self.relative_at(digest, t, rung) for t in self.tasks})
+
+    def relative_at(self, digest: str, task: str, rung: int) -> float:
+        """The cell's best on ``task`` at ``rung`` relative to the reference's best there."""
         own = self.cells[digest].by_rung.get(str(rung), {})
         ref = self.cells.get(self.reference)
         reference = {} if ref is None else ref.by_rung.get(str(rung), {})
-        return score(
-            {t: self.direction_of[t].relative(own.get(t), reference.get(t)) for t in self.tasks}
-        )
+        return self.direction_of[task].relative(own.get(task), reference.get(task))
 
     def first_relative(self, digest: str, task: str, rung: int) -> float:
         """The cell's first outcome on ``task`` at ``rung`` relative to the reference's first
@@ -334,12 +338,14 @@ class Searcher(ABC):
         return score(self.relatives(digest))
 
     def ranking(self) -> list[tuple[str, float]]:
-        """(hash, score) of every cell with a score, best first (ties: the older first)."""
-        return list(self.scores)
+        """(hash, score at its highest rung) of every cell complete at some rung: the
+        highest rung first, then the best score there (ties: the older first). A score at
+        a cheap rung does not outrank one that held at a higher (``search/standings.py``)."""
+        return list(self.standings)
 
     def leader(self) -> tuple[str, float] | None:
-        """(hash, score) of the best cell so far; None before any cell has a score."""
-        return self.scores.best()
+        """The first of ``ranking()``; None before any cell has a score."""
+        return self.standings.best()
 
     def affected(self, digest: str) -> Sequence[str] | set[str]:
         """The cells whose score an outcome of ``digest`` may change: a score depends on the
@@ -354,6 +360,17 @@ class Searcher(ABC):
             self._complete.add(digest)
         for cell in self.affected(digest):
             self.scores.set(cell, self.score(cell), self._order[cell])
+            self._stand(cell)
+
+    def _stand(self, digest: str) -> None:
+        """Keep ``standings`` up to date: the cell at the highest rung where it and the
+        reference both have a score (the reference may not have reached the cell's yet)."""
+        for rung in range(self.highest_rung(digest), -1, -1):
+            value = self.rung_score(digest, rung)
+            if not math.isnan(value):
+                self.standings.set(digest, rung, value, self._order[digest])
+                return
+        self.standings.set(digest, -1, math.nan, self._order[digest])
 
     def order(self, digest: str) -> int:
         """The cell's position among ``cells`` (the older first): how rankings break ties."""
@@ -402,8 +419,10 @@ class Searcher(ABC):
         self._changed = dict.fromkeys(self.cells) if "cells" in state else {}
         self._complete = {d for d in self.cells if self.complete(d)}
         self.scores.clear()
+        self.standings.clear()
         for digest in self._complete:
             self.scores.set(digest, self.score(digest), self._order[digest])
+            self._stand(digest)
         self._baseline_cells = {
             d
             for d, e in self.cells.items()

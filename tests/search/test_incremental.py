@@ -3,8 +3,8 @@
 Scores, the jozefowicz list and the saved state are kept incrementally (so that a
 long search costs the same per outcome at its end as at its start); after every
 outcome of a search with parallel, shuffled tells, each is checked against the
-slow way: every cell scored and sorted again, the list chosen again from every
-cell, the whole state written again.
+slow way: every cell scored and sorted again (by score; and by rung, then score), the
+list chosen again from every cell, the whole state written again.
 """
 
 from __future__ import annotations
@@ -48,9 +48,23 @@ def steps(searcher, count: int, *, seed: int = 0, parallel: int = 12, before_tel
         yield done
 
 
-def sorted_again(searcher) -> list[tuple[str, float]]:
+def scores_again(searcher) -> list[tuple[str, float]]:
+    """Every cell's score (relative at its highest rung per task), sorted again."""
     scored = [(d, searcher.score(d)) for d in searcher.cells]
     return sorted(((d, s) for d, s in scored if not math.isnan(s)), key=lambda x: -x[1])
+
+
+def standings_again(searcher) -> list[tuple[str, float]]:
+    """The ranking the slow way: each cell at the highest rung where it and the reference
+    both have a score, the highest rung first, then the score there."""
+    stood = []
+    for digest in searcher.cells:
+        for rung in range(searcher.rungs.count - 1, -1, -1):
+            value = searcher.rung_score(digest, rung)
+            if not math.isnan(value):
+                stood.append((-rung, -value, digest, value))
+                break
+    return [(digest, value) for *_, digest, value in sorted(stood, key=lambda x: x[:2])]
 
 
 def list_again(searcher, previous: list[str]) -> list[str]:
@@ -91,8 +105,9 @@ def test_kept_up_to_date_equals_recomputed_after_every_outcome(name, options):
         before[0] = list(getattr(searcher, "members", []))
 
     for _ in steps(searcher, 400, before_tell=remember):
-        assert searcher.ranking() == sorted_again(searcher)
-        assert searcher.leader() == (sorted_again(searcher) or [None])[0]
+        assert list(searcher.scores) == scores_again(searcher)
+        assert searcher.ranking() == standings_again(searcher)
+        assert searcher.leader() == (standings_again(searcher) or [None])[0]
         if name == "jozefowicz":
             assert searcher.members == list_again(searcher, before[0])
         saved.update(json_copy(searcher.state_changes()))

@@ -12,11 +12,14 @@ import time
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
 from archsearch import Resources, RunSpec, confirm, launch
+from archsearch.analysis.report import ranking_by_rung
 from archsearch.analysis.stats import pairs_for_holm
 from archsearch.cli import app
+from archsearch.display import ranking_table
 from archsearch.rungs import Rungs
 from archsearch.search import searcher_for
 from archsearch.search.base import Outcome
@@ -122,6 +125,64 @@ def test_the_best_third_of_a_rung_is_promoted_and_the_baselines_always():
     # A promoted cell is scored at its highest rung.
     top = next(d for d in promoted if searcher.highest_rung(d) == 1)
     assert searcher.score(top) == pytest.approx(searcher.rung_score(top, 1))
+
+
+def flattered(proposal: dict, options) -> dict:
+    """``stand_in``, but every candidate (not a baseline) does worse at rung 1 than at 0."""
+    result = stand_in(proposal, options)
+    if proposal["rung"] == 1 and proposal["cell_hash"] not in confirm.baseline_hashes().values():
+        metric = result["metric"] + (80 if proposal["task"] == "ptb" else -0.2)
+        result["metric"] = result["trials"][0]["metric_valid"] = metric
+    return result
+
+
+def test_the_ranking_puts_the_top_rung_first_though_the_cheap_rung_scored_higher():
+    """The cheap rung flatters (as in the main job): every candidate does worse at the top
+    rung than at rung 0, so rung-0 cells outscore the promoted ones. The ranking, the
+    leader, the table and the confirmation's choice still put the top rung first."""
+    searcher = searcher_for(spec())
+    baselines = set(confirm.baseline_hashes().values())
+    for _ in range(200):
+        proposal = searcher.ask()
+        if proposal is None:
+            break
+        searcher.tell(proposal, Outcome(flattered(proposal.to_dict(), None)["metric"], 1))
+    ranking = searcher.ranking()
+    rungs = [searcher.standings.rung(d) for d, _ in ranking]
+    assert rungs == sorted(rungs, reverse=True) and rungs[0] == 1 and 0 in rungs
+    promoted = [
+        s for (d, s), r in zip(ranking, rungs, strict=True) if r == 1 and d not in baselines
+    ]
+    assert promoted and max(promoted) < ranking[rungs.index(0)][1]  # the flattered rung
+    assert searcher.leader() == ranking[0]
+    picked = confirm.chosen(searcher, 2)
+    assert picked == [d for d, _ in ranking if d not in baselines][:2]
+    assert all(searcher.standings.rung(d) == 1 for d in picked)
+    console = Console(width=200, record=True)
+    console.print(ranking_table(searcher, top=len(ranking)))
+    lines = [line.split() for line in console.export_text().splitlines() if line.strip()]
+    rows = [line for line in lines if line[0].isdigit()]
+    assert [row[3] for row in rows] == [str(r) for r in rungs]  # the rung column, in order
+    for row, (digest, value), rung in zip(rows, ranking, rungs, strict=True):
+        assert row[2] == f"{value:.3f}"
+        # each task's column at the cell's rung: against the reference at the same rung
+        relatives = [f"{searcher.relative_at(digest, t, rung):.3f}" for t in TASKS]
+        assert row[4 : 4 + len(TASKS)] == relatives
+
+
+def test_the_report_ranks_as_the_search_does_each_cell_against_the_reference_at_its_rung(
+    tmp_path,
+):
+    url = f"sqlite:///{tmp_path}/s.db"
+    result = launch(spec(confirm=0), Resources(storage=url, in_process=True), evaluate=flattered)
+    frame = load_results(url, run="rungs")
+    table = ranking_by_rung(frame, reference="gru", tasks=TASKS)
+    scored = table.dropna(subset=["score"])
+    searched = result.searcher.ranking()
+    assert list(scored["cell"]) == [d for d, _ in searched]
+    assert list(scored["score"]) == pytest.approx([s for _, s in searched])
+    assert list(scored["rung"]) == [result.searcher.standings.rung(d) for d, _ in searched]
+    assert set(scored["rung"]) == {0, 1}
 
 
 def test_a_search_stores_rungs_and_ends_with_a_confirmation(tmp_path):
