@@ -283,7 +283,7 @@ def stored_run(store: Any, name: str, summary: Any = None) -> StoredRun:
     """Run ``name`` of ``store``, read-only (``summary``: its ``run_summary``, if read)."""
     from archsearch.search import searcher_for
     from archsearch.spec import RunSpec
-    from archsearch.store.store import finished_evaluations
+    from archsearch.store.finished import finished_evaluations
     from archsearch.store.summary import run_summary
 
     summary = summary or run_summary(store, name)

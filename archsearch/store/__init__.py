@@ -5,10 +5,12 @@ SQLite by default (``DEFAULT_URL``), PostgreSQL on a cluster; see ``store.py``.
 
 from archsearch.store.engine import DEFAULT_URL
 from archsearch.store.errors import RunLockedError, StoreError
+from archsearch.store.finished import StoredEvaluation
 from archsearch.store.frame import best_trials, load_results
 from archsearch.store.lock import LEASE_S
+from archsearch.store.run import RunHandle
 from archsearch.store.schema import SCHEMA_VERSION, STATUSES
-from archsearch.store.store import RunHandle, Store, StoredEvaluation
+from archsearch.store.store import Store
 from archsearch.store.trial import TRIAL_FIELDS
 
 __all__ = [

@@ -33,7 +33,8 @@ from sqlalchemy import select
 from archsearch.records import trial_seed
 from archsearch.setting import EvalSetting, TaskSetting, setting_digest
 from archsearch.store import schema as db
-from archsearch.store.store import Store, StoredEvaluation
+from archsearch.store.finished import StoredEvaluation
+from archsearch.store.store import Store
 from archsearch.store.trial import TRIAL_FIELDS
 
 REUSABLE = frozenset({"ok", "pruned"})  # trial endings that are copied

@@ -18,8 +18,9 @@ from sqlalchemy import case, func, select
 
 from archsearch.store import schema as db
 from archsearch.store.lock import pid_alive
+from archsearch.store.run import ending_key
 from archsearch.store.state import load_parts
-from archsearch.store.store import Store, ending_key
+from archsearch.store.store import Store
 
 
 @dataclass

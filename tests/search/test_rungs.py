@@ -249,7 +249,7 @@ def test_a_time_budget_keeps_time_for_the_confirmation(tmp_path):
     assert result.confirmation and all(r.pairs == 3 for r in result.confirmation)
     # A resumed run estimates the confirmation from what its evaluations took before.
     from archsearch.store import Store
-    from archsearch.store.store import finished_evaluations
+    from archsearch.store.finished import finished_evaluations
 
     store = Store(url)
     with store.engine.connect() as conn:
