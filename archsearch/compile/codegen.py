@@ -217,10 +217,8 @@ def gen_prologue(nm: Names) -> list[str]:
         "    B = x.size(1)",
         f"    H = {hidden_expr(nm)}",
     ]
-    where: dict[int, tuple[int, int]] = {}  # linear -> (static group, position)
-    for sg in g.static_groups:
-        for pos, lin in enumerate(sg.linears):
-            where[lin] = (sg.index, pos)
+    where: dict[int, tuple[str, int]] = {}  # linear -> (its projection, position in it)
+    width: dict[str, int] = {}  # projection -> how many linears it holds
     max_sdepth = max((n.depth for n in nodes if n.static), default=0)
     for d in range(max_sdepth + 1):
         for n in nodes:
@@ -231,30 +229,35 @@ def gen_prologue(nm: Names) -> list[str]:
             else:
                 lines.append(f"    v{n.id} = {elementwise(nm, n.id)[0]}")
         if d < len(g.static_groups):
-            sg = g.static_groups[d]
-            bias = cat([f"p[{nm.biases[g.linear_nodes.index(lin)]}]" for lin in sg.linears], 0)
-            vals = cat([f"v{v}" for v in sg.values], 1)
-            lines.append(f"    xp{d} = linear({vals}, {nm.block_weight(sg)}, {bias})")
-            for pos, lin in enumerate(sg.linears):
-                if nodes[lin].static:
-                    lines.append(f"    v{lin} = xp{d}.narrow(1, {pos} * H, H)")
+            parts = by_values(nm, g.static_groups[d])
+            for j, part in enumerate(parts):
+                name = f"xp{d}" if len(parts) == 1 else f"xp{d}_{j}"
+                bias = cat(
+                    [f"p[{nm.biases[g.linear_nodes.index(lin)]}]" for lin in part.linears], 0
+                )
+                vals = cat([f"v{v}" for v in part.values], 1)
+                lines.append(f"    {name} = linear({vals}, {nm.block_weight(part)}, {bias})")
+                width[name] = len(part.linears)
+                for pos, lin in enumerate(part.linears):
+                    where[lin] = (name, pos)
+                    if nodes[lin].static:
+                        lines.append(f"    v{lin} = {name}.narrow(1, {pos} * H, H)")
     # the static part of each step group: a slice of one projection, or pieces
     p_parts = []
     for grp in g.groups:
         spots = [where.get(lin) for lin in grp.linears]
-        sgs = {s[0] for s in spots if s is not None}
+        names = {s[0] for s in spots if s is not None}
         positions = [s[1] for s in spots if s is not None]
         if (
             None not in spots
-            and len(sgs) == 1
+            and len(names) == 1
             and positions == list(range(positions[0], positions[0] + len(positions)))
         ):
-            (k,) = sgs
-            width = len(g.static_groups[k].linears)
+            (name,) = names
             part = (
-                f"xp{k}"
-                if len(positions) == width
-                else (f"xp{k}.narrow(1, {positions[0]} * H, {len(positions)} * H)")
+                name
+                if len(positions) == width[name]
+                else (f"{name}.narrow(1, {positions[0]} * H, {len(positions)} * H)")
             )
         else:
             pieces = []
@@ -263,7 +266,7 @@ def gen_prologue(nm: Names) -> list[str]:
                     b = nm.biases[g.linear_nodes.index(lin)]
                     pieces.append(f"p[{b}].expand(T * B, H)")
                 else:
-                    pieces.append(f"xp{spot[0]}.narrow(1, {spot[1]} * H, H)")
+                    pieces.append(f"{spot[0]}.narrow(1, {spot[1]} * H, H)")
             part = cat(pieces, 1)
         p_parts.append(f"{part}.reshape(T, B, {len(grp.linears)} * H)")
     s_parts = [f"v{s}.reshape(T, B, -1)" for s in nm.step_static]
@@ -275,6 +278,26 @@ def gen_prologue(nm: Names) -> list[str]:
         lines.append(f"    {name}: List[Tensor] = [{', '.join(parts)}]")
     lines.append("    return P, S, W, sc")
     return lines
+
+
+def by_values(nm: Names, group: Group) -> list[Group]:
+    """A static group split into one product per set of values its linears read.
+
+    One product over all the group's values would multiply zero blocks wherever a
+    linear does not read a value (``block_weight``): ``linear(x, h)`` beside
+    ``linear(tanh(x), h)`` made a ``[T*B, 2X] @ [2X, 3H]`` product where two of the
+    six blocks are not zero, twice the work of ``[T*B, X] @ [X, 2H]`` and
+    ``[T*B, X] @ [X, H]``. All steps at once, each product is large, so a second call
+    costs little next to the work it saves. The linears keep the group's order
+    within each product.
+    """
+    nodes = nm.g.nodes
+    parts: dict[tuple[int, ...], Group] = {}
+    for lin in group.linears:
+        read = tuple(v for v in group.values if v in nodes[lin].args)
+        part = parts.setdefault(read, Group(index=group.index, values=list(read)))
+        part.linears.append(lin)
+    return list(parts.values())
 
 
 def hidden_expr(nm: Names) -> str:

@@ -20,6 +20,7 @@ from archsearch import zoo
 from archsearch.cell import parse_cell
 from archsearch.compile import compile_cell, kernels
 from archsearch.compile.codegen import HEADER
+from archsearch.compile.program import program_for
 from archsearch.compile.samples import search_cells
 
 from .conftest import EVERY, run
@@ -253,3 +254,27 @@ def test_malloc_keeps_freed_memory_unless_told(setting, tuned):
     code = "from archsearch.compile import kernels; print(kernels.MALLOC_TUNED)"
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert res.stdout.strip() == str(tuned), res.stderr
+
+
+# Linears reading different sets of static values (x; tanh(x); both), one of them static
+# throughout (z): the input projection splits into one product per set (codegen.by_values).
+SPLIT = """
+cell split(x; h, c):
+    f = sigmoid(linear(x, h))
+    g = tanh(linear(tanh(x), h))
+    o = sigmoid(linear(x, tanh(x), h))
+    z = sigmoid(linear(tanh(x)))
+    c = f * c + g * z
+    h = o * tanh(c)
+"""
+
+
+@pytest.mark.parametrize("dtype, tol", [(torch.float64, 1e-9), (torch.float32, 2e-4)])
+def test_a_projection_split_by_the_values_it_reads_matches_eager(dtype, tol, products):
+    cell = parse_cell(SPLIT)
+    _, program = program_for(cell)
+    prologue = program.source.split("def prologue", 1)[1].split("\ndef ", 1)[0]
+    assert "new_zeros" not in prologue  # no zero blocks: each product reads what it needs
+    assert prologue.count(" = linear(") == 3
+    mine, ref = against_eager(cell, dtype=dtype)
+    assert_close(mine, ref, tol)
