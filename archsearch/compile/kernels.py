@@ -26,6 +26,10 @@ A step's small product (``[32, 128] @ [128, 512]``, and its backward
   second pass. Measured side by side there, the LSTM's forward + backward
   through the loop was 7.8% slower with oneDNN's step products on the idle
   machine, 6% under load (the GRU 9%, ``greff_vanilla`` 6%, ``mut1`` 18%).
+  On a 2-core EPYC of family 25 (model 17) that shows AVX2 and no AVX-512, the
+  same: the LSTM through the loop 1.33x ``nn.LSTM`` with oneDNN's step products
+  against 1.21x with ``torch.mm`` (``scripts/bench_cells.py --mutants 0 --reps 1``,
+  one run each way, idle).
 - On a Zen 5 EPYC (CPU family 26) oneDNN's step product takes 31 us against
   43 us in ``torch.mm``, and the loop through it is the faster. Measured with
   ``scripts/bench_cells.py``, two runs each way, idle: the LSTM through the
