@@ -32,14 +32,12 @@ class Standings:
         """Stand ``key`` at ``rung`` with ``score`` (ties: lower ``order`` first); a rung
         below 0 or a NaN score removes it."""
         old = self._rung_of.pop(key, None)
-        if old is not None and old != rung:
+        stands = rung >= 0 and not math.isnan(score)
+        if old is not None and (old != rung or not stands):
             self._by_rung[old].remove(key)
-        if rung < 0 or math.isnan(score):
-            if old == rung:
-                self._by_rung[rung].remove(key)
-            return
-        self._by_rung.setdefault(rung, Ranking()).set(key, score, order)
-        self._rung_of[key] = rung
+        if stands:
+            self._by_rung.setdefault(rung, Ranking()).set(key, score, order)
+            self._rung_of[key] = rung
 
     def rung(self, key: str) -> int:
         """The rung ``key`` stands at (-1 if it does not stand)."""
