@@ -150,8 +150,7 @@ class Names:
                     continue
                 if n.depth == d:
                     items.append(("node", n.id))
-            if d < len(self.g.groups):
-                items.append(("group", d))
+            items += [("group", grp.index) for grp in self.g.groups if grp.depth == d]
         return items
 
     def runs(self, group: Group) -> list[tuple[str, int, int]]:
@@ -228,20 +227,16 @@ def gen_prologue(nm: Names) -> list[str]:
                 lines.append(f"    v{n.id} = x.reshape(T * B, x.size(2))")
             else:
                 lines.append(f"    v{n.id} = {elementwise(nm, n.id)[0]}")
-        if d < len(g.static_groups):
-            parts = by_values(nm, g.static_groups[d])
-            for j, part in enumerate(parts):
-                name = f"xp{d}" if len(parts) == 1 else f"xp{d}_{j}"
-                bias = cat(
-                    [f"p[{nm.biases[g.linear_nodes.index(lin)]}]" for lin in part.linears], 0
-                )
-                vals = cat([f"v{v}" for v in part.values], 1)
-                lines.append(f"    {name} = linear({vals}, {nm.block_weight(part)}, {bias})")
-                width[name] = len(part.linears)
-                for pos, lin in enumerate(part.linears):
-                    where[lin] = (name, pos)
-                    if nodes[lin].static:
-                        lines.append(f"    v{lin} = {name}.narrow(1, {pos} * H, H)")
+        for part in (grp for grp in g.static_groups if grp.depth == d):
+            name = f"xp{part.index}"
+            bias = cat([f"p[{nm.biases[g.linear_nodes.index(lin)]}]" for lin in part.linears], 0)
+            vals = cat([f"v{v}" for v in part.values], 1)
+            lines.append(f"    {name} = linear({vals}, {nm.block_weight(part)}, {bias})")
+            width[name] = len(part.linears)
+            for pos, lin in enumerate(part.linears):
+                where[lin] = (name, pos)
+                if nodes[lin].static:
+                    lines.append(f"    v{lin} = {name}.narrow(1, {pos} * H, H)")
     # the static part of each step group: a slice of one projection, or pieces
     p_parts = []
     for grp in g.groups:
@@ -278,26 +273,6 @@ def gen_prologue(nm: Names) -> list[str]:
         lines.append(f"    {name}: List[Tensor] = [{', '.join(parts)}]")
     lines.append("    return P, S, W, sc")
     return lines
-
-
-def by_values(nm: Names, group: Group) -> list[Group]:
-    """A static group split into one product per set of values its linears read.
-
-    One product over all the group's values would multiply zero blocks wherever a
-    linear does not read a value (``block_weight``): ``linear(x, h)`` beside
-    ``linear(tanh(x), h)`` made a ``[T*B, 2X] @ [2X, 3H]`` product where two of the
-    six blocks are not zero, twice the work of ``[T*B, X] @ [X, 2H]`` and
-    ``[T*B, X] @ [X, H]``. All steps at once, each product is large, so a second call
-    costs little next to the work it saves. The linears keep the group's order
-    within each product.
-    """
-    nodes = nm.g.nodes
-    parts: dict[tuple[int, ...], Group] = {}
-    for lin in group.linears:
-        read = tuple(v for v in group.values if v in nodes[lin].args)
-        part = parts.setdefault(read, Group(index=group.index, values=list(read)))
-        part.linears.append(lin)
-    return list(parts.values())
 
 
 def hidden_expr(nm: Names) -> str:

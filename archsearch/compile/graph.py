@@ -7,11 +7,16 @@ time steps at once before the loop) or *dynamic* (computed inside the step).
 
 Dynamic nodes have a *depth*: previous states are depth 0, an element-wise
 function has the largest depth of its arguments, and a ``linear`` whose dynamic
-arguments reach depth ``k`` belongs to matrix-product **group** ``k`` and has
-depth ``k + 1``. All linears of a group are one matrix product per step (group
-0 reads only values known when the step starts). Static linears are grouped the
-same way by static depth; group 0 there is the one input projection for all
-steps. This module is pure data: no torch.
+arguments reach depth ``k`` has depth ``k + 1``. Linears whose dynamic arguments
+reach depth ``k`` and are the same set of values form one matrix-product
+**group**, one matrix product per step (groups of depth 0 read only values known
+when the step starts). Static linears are grouped the same way by static depth
+and value set; at depth 0 those are the input projections for all steps. One
+product per set of values, not per depth: one product over the union would
+multiply zero blocks wherever a linear does not read a value (``linear(x, h)``
+beside ``linear(x, tanh(h))`` made ``[B, 2H] @ [2H, 2H]`` per step, two of its four
+blocks zero, where two ``[B, H] @ [H, H]`` do the work). This module is pure
+data: no torch.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ class Group:
     """Linears computed by one matrix product: ``values`` (node ids) times a block weight."""
 
     index: int
+    depth: int = 0  # that its arguments reach: the product runs once that depth is known
     values: list[int] = field(default_factory=list)
     linears: list[int] = field(default_factory=list)  # node ids, in layout order
     kinds: list[str] = field(default_factory=list)  # gate activation per linear, "" for none
@@ -215,19 +221,18 @@ def _schedule_products(
 
 
 def _group_linears(nodes: list[Node], linear_nodes: list[Node], static: bool) -> list[Group]:
-    """Linears by the depth of their static (or dynamic) arguments: one group per depth."""
-    groups: dict[int, Group] = {}
+    """Linears by the depth and the set of their static (or dynamic) arguments: one group
+    each, by depth then by first linear in source order (see the module docstring)."""
+    groups: dict[tuple[int, frozenset[int]], Group] = {}
     for lin in linear_nodes:
         args = [a for a in lin.args if nodes[a].static == static]
         if not args:
             continue
         k = max(nodes[a].depth for a in args)
-        g = groups.setdefault(k, Group(index=k))
+        g = groups.setdefault((k, frozenset(args)), Group(index=0, depth=k))
         g.linears.append(lin.id)
-        for a in args:
-            if a not in g.values:
-                g.values.append(a)
-    out = [groups[k] for k in sorted(groups)]
+        g.values += [a for a in dict.fromkeys(args) if a not in g.values]
+    out = sorted(groups.values(), key=lambda g: g.depth)  # stable: source order within a depth
     for i, g in enumerate(out):
         g.index = i
     return out

@@ -257,7 +257,7 @@ def test_malloc_keeps_freed_memory_unless_told(setting, tuned):
 
 
 # Linears reading different sets of static values (x; tanh(x); both), one of them static
-# throughout (z): the input projection splits into one product per set (codegen.by_values).
+# throughout (z): the input projection splits into one product per set (graph.py's groups).
 SPLIT = """
 cell split(x; h, c):
     f = sigmoid(linear(x, h))
@@ -269,12 +269,30 @@ cell split(x; h, c):
 """
 
 
+# In the step too: linear(x, tanh(h)) beside linear(x, h) at one depth (mut3's shape), and
+# linear(x, c, h) beside them, are three products, none with a zero block.
+STEP_SPLIT = """
+cell step_split(x; h, c):
+    f = sigmoid(linear(x, tanh(h)))
+    i = sigmoid(linear(x, h))
+    o = sigmoid(linear(x, c, h))
+    g = tanh(linear(x, h))
+    c = f * c + i * g
+    h = o * tanh(c)
+"""
+
+
+@pytest.mark.parametrize("source, static, step", [(SPLIT, 3, 1), (STEP_SPLIT, 1, 3)])
 @pytest.mark.parametrize("dtype, tol", [(torch.float64, 1e-9), (torch.float32, 2e-4)])
-def test_a_projection_split_by_the_values_it_reads_matches_eager(dtype, tol, products):
-    cell = parse_cell(SPLIT)
-    _, program = program_for(cell)
-    prologue = program.source.split("def prologue", 1)[1].split("\ndef ", 1)[0]
-    assert "new_zeros" not in prologue  # no zero blocks: each product reads what it needs
-    assert prologue.count(" = linear(") == 3
+def test_products_split_by_the_values_they_read_match_eager(
+    source, static, step, dtype, tol, products
+):
+    cell = parse_cell(source)
+    graph, program = program_for(cell)
+    assert (len(graph.static_groups), len(graph.groups)) == (static, step)
+    for grp in graph.static_groups + graph.groups:  # each linear reads all its product's values
+        for lin in grp.linears:
+            assert set(grp.values) <= set(graph.nodes[lin].args)
+    assert "new_zeros" not in program.source  # so no product has a zero block
     mine, ref = against_eager(cell, dtype=dtype)
     assert_close(mine, ref, tol)
