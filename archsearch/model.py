@@ -99,12 +99,14 @@ class TaskModel(nn.Module):
         self, inputs: torch.Tensor, state: State | None = None
     ) -> tuple[torch.Tensor, State]:
         """``inputs`` [T, B] or [T, B, K] -> features [T, B, H] for the head, and the new state."""
-        x = self.encoder(inputs)  # (T, B, H)
         new_state: State = []
         for index, layer in enumerate(self.cells):
-            if index > 0:
-                x = self.dropout(x)
-            x, layer_state = layer(x, None if state is None else state[index])
+            layer_state = None if state is None else state[index]
+            if index == 0 and self.input_kind == "tokens":  # the embedding's rows, looked up
+                x, layer_state = layer.forward_rows(inputs, self.encoder.weight, layer_state)
+            else:
+                x = self.encoder(inputs) if index == 0 else self.dropout(x)  # (T, B, H)
+                x, layer_state = layer(x, layer_state)
             new_state.append(tuple(layer_state))
         return self.dropout(x), new_state
 
