@@ -37,8 +37,11 @@ class Rows:
     table: Tensor
 
 
-def n_steps(x: Tensor | Rows) -> int:
-    return x.ids.size(0) if isinstance(x, Rows) else x.size(0)
+def extent(x: Tensor | Rows) -> tuple[int, int, Tensor]:
+    """(steps, batch, a tensor of the input's dtype and device) of ``x``."""
+    if isinstance(x, Rows):
+        return x.ids.size(0), x.ids.size(1), x.table
+    return x.size(0), x.size(1), x
 
 
 def prologue(fn, x: Tensor | Rows, params: list):
@@ -65,7 +68,7 @@ class EagerBackend:
     def run(self, program, x, state, params):
         py = program.python
         P, S, W, sc = prologue(py["prologue"], x, params)
-        return py["loop"](n_steps(x), P, S, W, sc, state, False, False)
+        return py["loop"](extent(x)[0], P, S, W, sc, state, False, False)
 
 
 class _Loop(torch.autograd.Function):
@@ -109,11 +112,10 @@ class TorchScriptBackend:
     """The loop as TorchScript; a generated backward pass when the cell allows."""
 
     def run(self, program, x, state, params):
-        like = x.table if isinstance(x, Rows) else x
+        T, _, like = extent(x)
         fast, on_steps = kernels.fast(like), kernels.fast_steps(like)
         fn = program.fast_prologue if fast else program.python["prologue"]
         P, S, W, sc = prologue(fn, x, params)
-        T = n_steps(x)
         if not program.custom_backward or not torch.is_grad_enabled():
             if torch.is_grad_enabled():  # autograd through the scripted loop knows no oneDNN op
                 fast = on_steps = False

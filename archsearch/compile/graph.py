@@ -229,9 +229,9 @@ def _group_linears(nodes: list[Node], linear_nodes: list[Node], static: bool) ->
         if not args:
             continue
         k = max(nodes[a].depth for a in args)
-        g = groups.setdefault((k, frozenset(args)), Group(index=0, depth=k))
+        values = list(dict.fromkeys(args))  # the group's order: its first linear's
+        g = groups.setdefault((k, frozenset(values)), Group(index=0, depth=k, values=values))
         g.linears.append(lin.id)
-        g.values += [a for a in dict.fromkeys(args) if a not in g.values]
     out = sorted(groups.values(), key=lambda g: g.depth)  # stable: source order within a depth
     for i, g in enumerate(out):
         g.index = i

@@ -42,7 +42,7 @@ from torch import nn
 from archsearch.cell.nodes import Cell
 from archsearch.defaults import DEFAULT_BACKEND
 
-from .backends import BACKENDS, Rows
+from .backends import BACKENDS, Rows, extent
 from .fused import on_torch_kernel, run_fused
 from .program import Program, program_for, quiet_jit
 
@@ -158,7 +158,7 @@ class CompiledLayer(nn.Module):
             raise ValueError(
                 f"expected x of shape [T, B, {self.input_size}] with T > 0, got {list(x.shape)}"
             )
-        return self._run(x, x, x.shape[1], state, self._on_torch_kernel(x.device.type))
+        return self._run(x, state, self._on_torch_kernel(x.device.type))
 
     def forward_rows(self, ids: torch.Tensor, table: torch.Tensor, state=None):
         """``self(F.embedding(ids, table), state)``: the input given as rows of a table.
@@ -179,11 +179,10 @@ class CompiledLayer(nn.Module):
         kernel = self._on_torch_kernel(device) and device != "cpu"
         if kernel or table.shape[0] >= ids.numel():
             return self(F.embedding(ids, table), state)
-        return self._run(Rows(ids, table), table, ids.shape[1], state, kernel=False)
+        return self._run(Rows(ids, table), state, kernel=False)
 
-    def _run(self, x, like: torch.Tensor, batch: int, state, kernel: bool):
-        """Run on ``x`` (a tensor or ``Rows``) of ``batch`` sequences, whose values are
-        ``like``'s dtype and device: on torch's kernel with ``kernel``, else the loop."""
+    def _run(self, x, state, kernel: bool):
+        """Run on ``x`` (a tensor or ``Rows``): on torch's kernel with ``kernel``, else the loop."""
         n = len(self.cell.states)
         if state is not None and len(state) != n:
             raise ValueError(f"cell {self.cell.name!r} has {n} states, got {len(state)}")
@@ -192,6 +191,7 @@ class CompiledLayer(nn.Module):
             out, finals = run_fused(self.program.fused, x, state, params)
         else:
             if state is None:
+                _, batch, like = extent(x)
                 state = [like.new_zeros(batch, self.hidden_size)] * n
             out, finals = BACKENDS[self.backend].run(self.program, x, list(state), params)
         return out, tuple(finals)
