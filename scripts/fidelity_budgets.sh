@@ -3,6 +3,8 @@
 # results/fidelity/<task>-quick/. Every evaluation lands in one store, so the same command
 # resumes after a crash and trains nothing twice. CPU-hours on 2 cores; run it with nohup.
 #   scripts/fidelity_budgets.sh [ptb] [arith] [xml]     (default: all three)
+# REF_SEEDS=0,1 repeats the 4x reference of arith and xml (each cell's reference is the mean,
+# and the report says how well the reference agrees with itself); SUFFIX names the runs apart.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 panel() { python -c "from archsearch.fidelity.panel import zoo_panel_words as w; print(w('$1'))"; }
@@ -32,8 +34,10 @@ for task in "${tasks[@]}"; do
     else
         # Against a 4x longer budget trained here: 12 zoo cells and 4 mutants.
         steps=$(python -c "import tasks; print(tasks.get('$task', preset='quick').config.train_steps)")
-        archsearch fidelity "${ZOO[@]}" --mutants "$MUTANTS" --task "$task" --name "fidelity-$task-quick" \
-            --reference-knob "train_steps=$((4 * steps))" --out "results/fidelity/$task-quick" \
-            "${COMMON[@]}"
+        REFERENCE=(--reference-knob "train_steps=$((4 * steps))")
+        [ -z "${REF_SEEDS:-}" ] || REFERENCE+=(--reference-seeds "$REF_SEEDS")
+        archsearch fidelity "${ZOO[@]}" --mutants "$MUTANTS" --task "$task" \
+            --name "fidelity-$task-quick${SUFFIX:-}" --out "results/fidelity/$task-quick${SUFFIX:-}" \
+            "${REFERENCE[@]}" "${COMMON[@]}"
     fi
 done

@@ -49,6 +49,13 @@ def fidelity_command(
         int, typer.Option(min=0, help="Add this many mutants of the panel's cells (seeded).")
     ] = 0,
     seeds: Annotated[str, typer.Option(help="Repeats of the budget, e.g. 0,1.")] = "0,1",
+    reference_seeds: Annotated[
+        str | None,
+        typer.Option(
+            help="Repeats of a reference trained here, e.g. 0,1: each cell's reference is "
+            "their mean, and the report says how well they agree (default: the first seed)."
+        ),
+    ] = None,
     space: Annotated[str, typer.Option(help="Hyperparameter space.")] = DEFAULT_SPACE,
     set_: Annotated[
         list[str] | None,
@@ -80,9 +87,10 @@ def fidelity_command(
     from archsearch.store import StoreError
 
     try:
-        seed_list = [int(s) for s in seeds.split(",") if s.strip()]
-        if not seed_list or min(seed_list) < 0:
-            raise ValueError(f"--seeds {seeds!r}: give seeds >= 0, e.g. 0,1")
+        seed_list = _seed_list(seeds, "--seeds")
+        reference_seed_list = (
+            None if reference_seeds is None else _seed_list(reference_seeds, "--reference-seeds")
+        )
         if len(panel) == 1 and panel[0].endswith(".jsonl"):
             sample = sample_held_out if held_out else sample_across
             cells = sample(nasbench_panel(panel[0]), size)
@@ -107,6 +115,7 @@ def fidelity_command(
                 budget=budget,
                 reference=reference,
                 seeds=seed_list,
+                reference_seeds=reference_seed_list,
                 space=space,
                 fixed=fixed,
                 name=name,
@@ -122,3 +131,14 @@ def fidelity_command(
     for line in summary_lines(result):
         out.print(line, highlight=False, soft_wrap=True)
     out.print(f"report: {folder / 'report.md'} (and scatter.png, fidelity.json)")
+
+
+def _seed_list(text: str, option: str) -> list[int]:
+    """``0,1`` as [0, 1]; a clear error for anything else."""
+    try:
+        seeds = [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        seeds = []
+    if not seeds or min(seeds) < 0 or len(set(seeds)) < len(seeds):
+        raise ValueError(f"{option} {text!r}: give distinct seeds >= 0, e.g. 0,1")
+    return seeds

@@ -27,6 +27,11 @@ def summary_lines(result: FidelityResult) -> list[str]:
             f"  seed-to-seed Spearman: {result.seed_to_seed:.2f}; "
             f"a repeat moves the metric by {100 * result.seed_noise:.1f}% (median)"
         )
+    if len(result.reference_seeds) > 1:
+        lines.append(
+            f"  reference seed-to-seed Spearman: {result.reference_seed_to_seed:.2f} "
+            "(how far the reference agrees with itself)"
+        )
     lines.append(
         f"  CPU-seconds per (cell, trial): median {cost['median']:.0f}, max {cost['max']:.0f}"
     )
@@ -116,6 +121,8 @@ def write_fidelity_report(result: FidelityResult, folder: str | Path) -> Path:
 def markdown(result: FidelityResult) -> str:
     fixed = ", ".join(f"{k}={v}" for k, v in sorted(result.fixed.items())) or "none"
     compared = bool(result.per_seed)  # False: no reference, repeats only
+    # each reference seed's values beside their mean, when the reference was repeated
+    repeats = result.reference_seeds if len(result.reference_seeds) > 1 else []
     rows = [
         f"# Fidelity: {result.budget.describe()} on {result.task}",
         "",
@@ -127,12 +134,14 @@ def markdown(result: FidelityResult) -> str:
         *(["![cheap against reference](scatter.png)", ""] if compared else []),
         "| cell | "
         + "reference | " * compared
+        + "".join(f"reference seed {s} | " for s in repeats)
         + " | ".join(f"seed {s}" for s in result.seeds)
         + " |",
-        "|---|" + "---:|" * (compared + len(result.seeds)),
+        "|---|" + "---:|" * (compared + len(repeats) + len(result.seeds)),
     ]
     for cell in result.cells:
-        values = [_value(v) for v in ([cell.reference] if compared else []) + cell.cheap]
+        shown = ([cell.reference] if compared else []) + (cell.reference_by_seed if repeats else [])
+        values = [_value(v) for v in shown + cell.cheap]
         rows.append(f"| {cell.name} | " + " | ".join(values) + " |")
     rows += signal_table(result)
     return "\n".join(rows) + "\n"

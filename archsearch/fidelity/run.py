@@ -2,7 +2,8 @@
 
 Each repeat of the cheap budget is one run of the ``fixed`` searcher (named
 ``<name>-s<seed>``), and a reference trained here is one more
-(``<name>-ref``), so every evaluation goes through the normal executor and
+(``<name>-ref``, and ``<name>-ref-s<seed>`` for each further reference seed), so every
+evaluation goes through the normal executor and
 store: parallel on Ray, resumable with the same call, nothing trained twice.
 
 Besides the default signal (the trial's validation metric), every signal of
@@ -46,11 +47,12 @@ class CellOutcome:
     """One panel cell: its reference value and the cheap evaluation's value per seed."""
 
     name: str
-    reference: float | None
+    reference: float | None  # the mean over the reference seeds (None: one of them failed)
     cheap: list[float | None]  # per seed; None when the run failed or diverged
     cpu_seconds: list[float | None]  # per seed, of the trial
     # signal name -> its value per seed (None: failed, diverged, or not recorded)
     signals: dict[str, list[float | None]] = field(default_factory=dict)
+    reference_by_seed: list[float | None] = field(default_factory=list)  # a reference trained here
 
 
 @dataclass
@@ -92,6 +94,10 @@ class FidelityResult:
     mean_of_seeds: Agreement | None  # the mean over seeds against the reference
     seed_to_seed: float  # Spearman between the repeats (NaN with one seed)
     signals: list[SignalAgreement] = field(default_factory=list)  # one per ranking signal
+    reference_seeds: list[int] = field(default_factory=list)  # of a reference trained here
+    # Spearman between the reference's own repeats: how far the reference itself can be
+    # trusted, so the ceiling of any figure against it (NaN with fewer than two reference seeds)
+    reference_seed_to_seed: float = math.nan
 
     @property
     def cpu_per_trial(self) -> dict[str, float]:
@@ -119,6 +125,8 @@ class FidelityResult:
             "higher_is_better": self.direction.maximize,
             "budget": {"preset": self.budget.preset, "overrides": dict(self.budget.overrides)},
             "reference": self.reference,
+            "reference_seeds": self.reference_seeds,
+            "reference_seed_to_seed": self.reference_seed_to_seed,
             "seeds": self.seeds,
             "space": self.space,
             "fixed": self.fixed,
@@ -139,6 +147,7 @@ def measure_fidelity(
     budget: Budget,
     reference: Budget | None = None,
     seeds: Sequence[int] = (0, 1),
+    reference_seeds: Sequence[int] | None = None,
     space: str = DEFAULT_SPACE,
     fixed: Mapping[str, Any] | None = None,
     name: str = "fidelity",
@@ -149,9 +158,12 @@ def measure_fidelity(
 
     The reference is the panel's own values (``PanelCell.reference``, e.g. from
     NAS-Bench-NLP's logs) when ``reference`` is None, else ``reference`` trained
-    here with the first seed. A panel without reference values and no reference
-    budget measures the repeats' agreement alone (two seeds or more). ``fixed`` pins
-    hyperparameters (the same for every cell, so the budget alone is under test).
+    here with each of ``reference_seeds`` (default: the first seed), a cell's reference
+    being the mean over them. One draw of a long budget is noisy too: with two reference
+    seeds or more the result says how well the reference agrees with itself. A panel
+    without reference values and no reference budget measures the repeats' agreement
+    alone (two seeds or more). ``fixed`` pins hyperparameters (the same for every cell, so
+    the budget alone is under test).
     """
     import tasks as task_suite
 
@@ -168,6 +180,9 @@ def measure_fidelity(
     the_task = task_suite.TASKS.canonical(task)
     task_class = task_suite.TASKS.get(the_task)[0]
     direction = task_class.direction
+    if reference_seeds is not None and reference is None:
+        raise ValueError("reference seeds are for a reference trained here: give its budget")
+    reference_seeds = list(reference_seeds or seeds[:1])
     fixed = dict(fixed or {})
     for each in (budget, reference) if reference else (budget,):
         each.setting(space, fixed).checked((the_task,))  # as a search checks, before training
@@ -179,13 +194,19 @@ def measure_fidelity(
     }
     if reference is None:
         reference_values = [c.reference for c in panel]
+        reference_by_seed = [[] for _ in panel]
         where = "the panel's reference values" if not missing else "no reference (repeats only)"
     else:
-        trained = _train(
-            panel, the_task, reference, seeds[0], space, fixed, f"{name}-ref", resources, on_event
-        )
-        reference_values = [trained[c.text][0] for c in panel]
-        where = f"{reference.describe()} trained here (seed {seeds[0]})"
+        trained = [
+            _train(
+                panel, the_task, reference, seed, space, fixed,
+                _reference_run(name, seed, first=seeds[0]), resources, on_event,
+            )
+            for seed in reference_seeds
+        ]  # fmt: skip
+        reference_by_seed = [[run[c.text][0] for run in trained] for c in panel]
+        reference_values = [_mean_or_none(values) for values in reference_by_seed]
+        where = f"{reference.describe()} trained here ({_seeds_phrase(reference_seeds)})"
     trials = {s: [runs[s][c.text][2] for c in panel] for s in seeds}
     values = {
         name: {s: signal_values(name, trials[s], direction=direction) for s in seeds}
@@ -198,10 +219,13 @@ def measure_fidelity(
             [runs[s][c.text][0] for s in seeds],
             [runs[s][c.text][1] for s in seeds],
             {name: [values[name][s][index] for s in seeds] for name in SIGNALS},
+            reference_by_seed[index],
         )
         for index, (c, ref) in enumerate(zip(panel, reference_values, strict=True))
     ]
     by_seed = [[c.cheap[i] for c in cells] for i in range(len(seeds))]
+    # the reference's repeats, one list per reference seed (none: a reference not trained here)
+    reference_repeats = [list(repeat) for repeat in zip(*reference_by_seed, strict=True)]
     refs = [c.reference for c in cells]
     per_seed, mean = _compare(by_seed, refs, direction)
     return FidelityResult(
@@ -218,7 +242,28 @@ def measure_fidelity(
         mean_of_seeds=mean,
         seed_to_seed=_seed_to_seed(by_seed, direction),
         signals=_signal_agreements(panel, trials, values, refs, direction),
+        reference_seeds=reference_seeds if reference is not None else [],
+        reference_seed_to_seed=_seed_to_seed(reference_repeats, direction),
     )
+
+
+def _reference_run(name: str, seed: int, *, first: int) -> str:
+    """The reference's run name at ``seed``: ``<name>-ref`` at the first cheap seed (as
+    stores made before reference seeds name it), ``<name>-ref-s<seed>`` otherwise."""
+    return f"{name}-ref" if seed == first else f"{name}-ref-s{seed}"
+
+
+def _mean_or_none(values: Sequence[float | None]) -> float | None:
+    """The mean of a cell's reference repeats; None when one failed (as one failed run is)."""
+    if not values or any(v is None for v in values):
+        return None
+    return math.fsum(values) / len(values)
+
+
+def _seeds_phrase(seeds: Sequence[int]) -> str:
+    if len(seeds) == 1:
+        return f"seed {seeds[0]}"
+    return "seeds " + ", ".join(map(str, seeds)) + ", their mean"
 
 
 def _signal_agreements(panel, trials, values, refs, direction) -> list[SignalAgreement]:

@@ -60,6 +60,27 @@ def test_a_zoo_panel_against_a_longer_budget_writes_its_report(tmp_path):
     assert json.loads(again.stdout.strip().splitlines()[-1])["cells"] == data["cells"]
 
 
+def test_a_repeated_reference_is_their_mean_and_says_how_well_it_agrees_with_itself(tmp_path):
+    result = _run(
+        tmp_path, "tanh", "lstm", "gru", "--task", "xml", "--preset", "smoke",
+        "--reference-knob", "train_steps=60", "--reference-seeds", "0,1",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout.strip().splitlines()[-1])
+    assert data["reference_seeds"] == [0, 1] and "seeds 0, 1, their mean" in data["reference"]
+    for cell in data["cells"]:
+        first, second = cell["reference_by_seed"]
+        assert cell["reference"] == pytest.approx((first + second) / 2)
+    assert any(c["reference_by_seed"][0] != c["reference_by_seed"][1] for c in data["cells"])
+    ordered = [c["reference_by_seed"] for c in data["cells"]]
+    assert data["reference_seed_to_seed"] is None or -1 <= data["reference_seed_to_seed"] <= 1
+    if len({a for a, _ in ordered}) == len({b for _, b in ordered}) == len(ordered):
+        assert data["reference_seed_to_seed"] is not None  # no ties: a correlation
+    report = (tmp_path / "report" / "report.md").read_text()
+    assert "| reference seed 0 | reference seed 1 |" in report
+    assert "reference seed-to-seed Spearman" in report
+
+
 @pytest.mark.skipif(not LOGS.exists(), reason="the shared NAS-Bench-NLP logs are not here")
 def test_a_nasbench_panel_is_compared_with_its_final_perplexities(tmp_path):
     result = _run(tmp_path, str(LOGS), "--size", "3", "--task", "ptb", "--preset", "smoke")
@@ -89,4 +110,14 @@ def test_bad_input_is_one_line_before_anything_trains(tmp_path):
     assert bad_seeds.exit_code == 2 and "--seeds" in bad_seeds.output
     held_out = runner.invoke(app, ["fidelity", "lstm", "gru", "--held-out", "--storage", store])
     assert held_out.exit_code == 2 and "--held-out" in held_out.output
+    unused = runner.invoke(
+        app, ["fidelity", "lstm", "gru", "--reference-seeds", "0,1", "--storage", store]
+    )
+    assert unused.exit_code == 2 and "reference" in unused.output
+    repeated = runner.invoke(
+        app,
+        ["fidelity", "lstm", "--reference-seeds", "1,1", "--reference-knob", "train_steps=60",
+         "--storage", store],
+    )  # fmt: skip
+    assert repeated.exit_code == 2 and "--reference-seeds" in repeated.output
     assert not (tmp_path / "store.db").exists()
