@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 from archsearch.direction import Direction
-from archsearch.fidelity.measures import agreement, seed_to_seed
+from archsearch.fidelity.measures import seed_to_seed
 
 
 def _load(path: str) -> dict:
@@ -37,7 +37,7 @@ def main() -> None:
         cells = [data["by_name"][n] for n in names]
         return [c[key] if seed is None else c[key][seed] for c in cells]
 
-    def spearman(a, b):
+    def spearman(a, b):  # Spearman of two orderings, a failed run ranked worst
         return seed_to_seed([a, b], direction=direction)
 
     print(f"{first['task']}, {len(names)} cells: A = {args.first}, B = {args.second}")
@@ -49,8 +49,8 @@ def main() -> None:
         other = second["seeds"].index(seed)
         a, b = column(first, "cheap", seed_index), column(second, "cheap", other)
         against = [
-            agreement(a, column(second, "reference"), direction=direction).spearman,
-            agreement(b, column(first, "reference"), direction=direction).spearman,
+            spearman(a, column(second, "reference")),
+            spearman(b, column(first, "reference")),
         ]
         print(
             f"  seed {seed}: cheap A against cheap B {spearman(a, b):.2f}; "

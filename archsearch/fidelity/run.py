@@ -182,7 +182,7 @@ def measure_fidelity(
     direction = task_class.direction
     if reference_seeds is not None and reference is None:
         raise ValueError("reference seeds are for a reference trained here: give its budget")
-    reference_seeds = list(reference_seeds or seeds[:1])
+    reference_seeds = list(reference_seeds or seeds[:1]) if reference else []
     fixed = dict(fixed or {})
     for each in (budget, reference) if reference else (budget,):
         each.setting(space, fixed).checked((the_task,))  # as a search checks, before training
@@ -242,7 +242,7 @@ def measure_fidelity(
         mean_of_seeds=mean,
         seed_to_seed=_seed_to_seed(by_seed, direction),
         signals=_signal_agreements(panel, trials, values, refs, direction),
-        reference_seeds=reference_seeds if reference is not None else [],
+        reference_seeds=reference_seeds,
         reference_seed_to_seed=_seed_to_seed(reference_repeats, direction),
     )
 
